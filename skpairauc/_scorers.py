@@ -1,0 +1,106 @@
+"""Scorers: a linear model is the MLP with no hidden layer.
+
+A scorer maps ``X`` of shape ``(n_samples, n_features)`` to ``(n_samples,
+n_outputs)`` scores (one output per one-vs-rest task). The output layer has no
+bias: a constant shift cancels in every score difference ``s(x+) - s(x-)``, so
+it is not identifiable from a pairwise loss.
+
+The forward pass is written once against an array namespace ``xp`` so that
+training runs it with ``jax.numpy`` and prediction with plain NumPy (prediction
+then needs no JIT compile and works on a fitted estimator without JAX state).
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+
+
+def _activate(xp, name, z):
+    if name == "relu":
+        return xp.maximum(z, 0)
+    if name == "tanh":
+        return xp.tanh(z)
+    if name == "logistic":
+        # 0.5 * (1 + tanh(z / 2)) is the logistic function without overflow.
+        return 0.5 * (1.0 + xp.tanh(0.5 * z))
+    return z
+
+
+def init_scorer(key, n_features, hidden_layer_sizes, n_outputs, activation):
+    """Initialise weights with Glorot-uniform scaling, as ``MLPClassifier`` does.
+
+    Parameters
+    ----------
+    key : jax.Array
+        PRNG key; consumed here.
+    n_features : int
+        Input dimension.
+    hidden_layer_sizes : tuple of int
+        Widths of the hidden layers; ``()`` gives a linear scorer.
+    n_outputs : int
+        Number of scores per sample.
+    activation : str
+        Hidden activation, one of ``ACTIVATIONS``.
+
+    Returns
+    -------
+    params : dict
+        ``{"coefs": [W_0, ...], "intercepts": [b_0, ...]}`` with one intercept
+        per hidden layer (the output layer has none). A linear scorer starts at
+        zero, which makes its fit independent of the seed.
+    """
+    sizes = [n_features, *hidden_layer_sizes, n_outputs]
+    if not hidden_layer_sizes:
+        return {
+            "coefs": [jnp.zeros((n_features, n_outputs), jnp.float32)],
+            "intercepts": [],
+        }
+    keys = jax.random.split(key, len(sizes) - 1)
+    # sklearn uses a factor 2 for the logistic activation, 6 otherwise.
+    factor = 2.0 if activation == "logistic" else 6.0
+    coefs, intercepts = [], []
+    for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        bound = math.sqrt(factor / (fan_in + fan_out))
+        k_w, k_b = jax.random.split(keys[layer])
+        coefs.append(
+            jax.random.uniform(k_w, (fan_in, fan_out), jnp.float32, -bound, bound)
+        )
+        if layer < len(sizes) - 2:
+            intercepts.append(
+                jax.random.uniform(k_b, (fan_out,), jnp.float32, -bound, bound)
+            )
+    return {"coefs": coefs, "intercepts": intercepts}
+
+
+def forward(xp, params, X, activation, *, dropout_rate=0.0, key=None):
+    """Score ``X`` with a scorer; ``xp`` is ``numpy`` or ``jax.numpy``.
+
+    Dropout (inverted, on hidden units) is applied only when ``key`` is given
+    and ``dropout_rate > 0``; it needs ``xp = jax.numpy``.
+    """
+    coefs, intercepts = params["coefs"], params["intercepts"]
+    h = X
+    for layer, b in enumerate(intercepts):
+        h = _activate(xp, activation, h @ coefs[layer] + b)
+        if key is not None and dropout_rate > 0:
+            keep = 1.0 - dropout_rate
+            mask = jax.random.bernoulli(jax.random.fold_in(key, layer), keep, h.shape)
+            h = jnp.where(mask, h / keep, 0.0)
+    return h @ coefs[-1]
+
+
+def l2_penalty(params):
+    """Half the squared L2 norm of the weights (biases are not penalised)."""
+    return 0.5 * sum(jnp.vdot(W, W) for W in params["coefs"])
+
+
+def to_numpy(params):
+    """Copy parameters to NumPy ``float32`` arrays (the fitted attributes)."""
+    return {
+        "coefs": [np.asarray(W, dtype=np.float32) for W in params["coefs"]],
+        "intercepts": [np.asarray(b, dtype=np.float32) for b in params["intercepts"]],
+    }

@@ -1,0 +1,209 @@
+"""Jitted training loops: exact (L-BFGS on all pairs) and stochastic (Adam/SGD).
+
+Both are module-level functions jitted once per *configuration*: the
+architecture (read from the parameter shapes), the loss, the batch shape and
+the bucketed data shapes. Learning rate, penalty, step counts and tolerances
+are traced values, so changing them (or fitting a data set of a similar size)
+reuses the compiled loop. ``TRACE_COUNTS`` counts traces; the tests use it to
+prove that a second fit does not recompile.
+"""
+
+from collections import Counter
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from jax import lax
+
+from ._losses import get_loss
+from ._objective import exact_objective
+from ._pairs import sample_task_batch
+from ._scorers import forward, l2_penalty
+
+TRACE_COUNTS = Counter()
+
+
+class StochasticConfig(NamedTuple):
+    """Static (compile-time) settings of the stochastic solver."""
+
+    activation: str
+    loss: str
+    margin: float
+    n_pos_per_batch: int
+    n_neg_per_batch: int
+    optimizer: str  # "adam" or "sgd"
+    momentum: float
+    dropout: float
+
+
+class ExactConfig(NamedTuple):
+    """Static (compile-time) settings of the exact solver."""
+
+    activation: str
+    loss: str
+    margin: float
+    history_length: int
+    memory_size: int = 10
+
+
+def make_optimizer(name, momentum):
+    """The direction of an update, before scaling by ``-learning_rate``.
+
+    The learning rate is applied outside the optax chain so that it stays a
+    traced value: a new ``learning_rate_init`` then needs no new compile.
+    """
+    if name == "adam":
+        return optax.scale_by_adam()
+    # Nesterov momentum, as MLPClassifier's default for "sgd".
+    return optax.trace(decay=momentum, nesterov=momentum > 0)
+
+
+def batch_loss(params, X, pos, neg, key, config):
+    """Mean pairwise loss over all cross pairs of a batch, every task.
+
+    ``pos`` and ``neg`` are ``(n_tasks, n_pos)`` and ``(n_tasks, n_neg)`` row
+    indices. Each row is scored once; the ``n_pos * n_neg`` differences per
+    task are formed from those scores (one forward pass per row, not two per
+    pair as a literal siamese network would do).
+    """
+    n_tasks, n_pos = pos.shape
+    rows = jnp.concatenate([pos, neg], axis=1).reshape(-1)
+    scores = forward(
+        jnp, params, X[rows], config.activation, dropout_rate=config.dropout, key=key
+    ).reshape(n_tasks, -1, n_tasks)
+    # Row block t was drawn for task t: keep its own score column.
+    tasks = jnp.arange(n_tasks)
+    own = scores[tasks, :, tasks]
+    d = own[:, :n_pos, None] - own[:, None, n_pos:]
+    return jnp.mean(get_loss(config.loss, config.margin)(d))
+
+
+@partial(jax.jit, static_argnames="config", donate_argnames=("params", "opt_state"))
+def run_epoch(params, opt_state, key, X, cum_weight, bounds, lr, reg, n_steps, config):
+    """Run ``n_steps`` stochastic steps inside one ``fori_loop``.
+
+    Parameters
+    ----------
+    params, opt_state : pytrees
+        Scorer parameters and optimizer state (donated).
+    key : jax.Array
+        PRNG key of this epoch; step ``i`` uses ``fold_in(key, i)``.
+    X : jax.Array of shape (n_padded, n_features)
+        Training rows sorted by class, zero-padded.
+    cum_weight : jax.Array of shape (n_padded,)
+        Cumulative sample weights in that order, padded with the total.
+    bounds : jax.Array of shape (n_tasks, 2)
+        ``[start, stop)`` of each task's positive class.
+    lr, reg : float
+        Learning rate and the L2 coefficient (alpha / total weight).
+    n_steps : int
+        Number of steps (traced: no recompile when it changes).
+    config : StochasticConfig
+        Static settings.
+
+    Returns
+    -------
+    params, opt_state, mean_loss
+    """
+    TRACE_COUNTS["run_epoch"] += 1
+    optimizer = make_optimizer(config.optimizer, config.momentum)
+
+    def objective(p, pos, neg, dropout_key):
+        return batch_loss(p, X, pos, neg, dropout_key, config) + reg * l2_penalty(p)
+
+    def step(i, carry):
+        params, opt_state, loss_sum = carry
+        sample_key, dropout_key = jax.random.split(jax.random.fold_in(key, i))
+        task_keys = jax.random.split(sample_key, bounds.shape[0])
+        pos, neg = jax.vmap(sample_task_batch, in_axes=(0, None, 0, 0, None, None))(
+            task_keys,
+            cum_weight,
+            bounds[:, 0],
+            bounds[:, 1],
+            config.n_pos_per_batch,
+            config.n_neg_per_batch,
+        )
+        loss, grads = jax.value_and_grad(objective)(params, pos, neg, dropout_key)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        params = jax.tree.map(lambda p, u: p - lr * u, params, updates)
+        return params, opt_state, loss_sum + loss
+
+    params, opt_state, loss_sum = lax.fori_loop(
+        0, n_steps, step, (params, opt_state, jnp.zeros((), jnp.float32))
+    )
+    return params, opt_state, loss_sum / jnp.maximum(n_steps, 1)
+
+
+def init_optimizer_state(params, config):
+    """Fresh optimizer state for the stochastic solver."""
+    return make_optimizer(config.optimizer, config.momentum).init(params)
+
+
+@partial(jax.jit, static_argnames="config")
+def run_lbfgs(params, X, pairs, reg, max_iter, tol, config):
+    """Minimise the exact all-pairs objective with optax's L-BFGS.
+
+    The whole optimisation runs inside one ``lax.while_loop``; it stops after
+    ``max_iter`` iterations, when the largest absolute gradient entry is at
+    most ``tol``, or when an iteration no longer decreases the objective by
+    more than float32 round-off.
+
+    Parameters
+    ----------
+    params : pytree
+        Initial scorer parameters.
+    X : jax.Array of shape (n_padded, n_features)
+        Training rows (padding rows carry zero weight).
+    pairs : tuple
+        ``(pos_idx, pos_w, neg_idx, neg_w, pair_norm)``, see
+        :func:`skpairauc._objective.exact_objective`.
+    reg : float
+        L2 coefficient (alpha / total weight).
+    max_iter : int
+        Iteration budget (traced), at most ``config.history_length``.
+    tol : float
+        Gradient tolerance.
+    config : ExactConfig
+        Static settings.
+
+    Returns
+    -------
+    params, n_iter, loss_history
+        ``loss_history[:n_iter]`` is the objective at each iterate.
+    """
+    TRACE_COUNTS["run_lbfgs"] += 1
+
+    def objective(p):
+        scores = forward(jnp, p, X, config.activation)
+        data_loss = exact_objective(scores, *pairs, config.loss, config.margin)
+        return data_loss + reg * l2_penalty(p)
+
+    optimizer = optax.lbfgs(memory_size=config.memory_size)
+    value_and_grad = optax.value_and_grad_from_state(objective)
+    # Below this relative decrease an iteration only shuffles float32 noise.
+    rel_eps = 10 * jnp.finfo(jnp.float32).eps
+
+    def cond(carry):
+        it, _, _, _, done = carry
+        return (it < max_iter) & ~done
+
+    def body(carry):
+        it, params, state, history, _ = carry
+        value, grad = value_and_grad(params, state=state)
+        updates, state = optimizer.update(
+            grad, state, params, value=value, grad=grad, value_fn=objective
+        )
+        params = optax.apply_updates(params, updates)
+        history = history.at[it].set(value)
+        grad_max = optax.tree.max(jax.tree.map(jnp.abs, grad))
+        previous = jnp.where(it > 0, history[jnp.maximum(it - 1, 0)], jnp.inf)
+        stalled = previous - value <= rel_eps * jnp.maximum(jnp.abs(value), 1e-30)
+        done = (grad_max <= tol) | stalled | ~jnp.isfinite(value)
+        return it + 1, params, state, history, done
+
+    history = jnp.full((config.history_length,), jnp.nan, jnp.float32)
+    init = (jnp.zeros((), jnp.int32), params, optimizer.init(params), history, False)
+    n_iter, params, _, history, _ = lax.while_loop(cond, body, init)
+    return params, n_iter, history

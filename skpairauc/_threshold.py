@@ -1,0 +1,149 @@
+"""From ranking scores to decisions and probabilities (NumPy only).
+
+Training optimises a ranking, which fixes scores only up to an increasing
+transformation. Turning them into classes and probabilities is a separate,
+one-dimensional problem solved here after training:
+
+* :func:`select_threshold` picks the score above which a sample is called
+  positive, by exhaustive search over all distinct cut points;
+* :func:`fit_sigmoid` fits ``P(y = 1 | s) = sigmoid(a * s + b)`` by weighted
+  maximum likelihood (Platt scaling), optionally with the crossing point
+  ``-b / a`` held at a chosen threshold.
+"""
+
+import numpy as np
+from scipy.special import expit, log_expit
+
+THRESHOLD_STRATEGIES = ("balanced_accuracy", "f1", "prior")
+
+
+def _cut_points(scores, y, sample_weight):
+    """Weighted confusion counts for every cut between distinct scores.
+
+    Returns ``cuts`` (ascending) and, for "predict positive iff score > cut",
+    the true and false positive weights at each cut.
+    """
+    order = np.argsort(scores, kind="stable")
+    s, pos_w = scores[order], (sample_weight * y)[order]
+    neg_w = (sample_weight * (1 - y))[order]
+    distinct = np.flatnonzero(np.diff(s) > 0)
+    # Candidate cuts: below everything, between each pair of distinct scores.
+    cuts = np.concatenate([[s[0] - 1.0], 0.5 * (s[distinct] + s[distinct + 1])])
+    # Weight strictly above each cut: total minus the cumulative weight up to it.
+    cum_pos = np.concatenate([[0.0], np.cumsum(pos_w)[distinct]])
+    cum_neg = np.concatenate([[0.0], np.cumsum(neg_w)[distinct]])
+    tp = pos_w.sum() - cum_pos
+    fp = neg_w.sum() - cum_neg
+    # Plus one cut above everything (predict all negative).
+    cuts = np.append(cuts, s[-1] + 1.0)
+    return cuts, np.append(tp, 0.0), np.append(fp, 0.0)
+
+
+def threshold_metric(scores, y, sample_weight, strategy):
+    """Metric value of every candidate cut; returns ``(cuts, values)``."""
+    cuts, tp, fp = _cut_points(scores, y, sample_weight)
+    n_pos = np.sum(sample_weight * y)
+    n_neg = np.sum(sample_weight * (1 - y))
+    if strategy == "balanced_accuracy":
+        values = 0.5 * (tp / n_pos + 1.0 - fp / n_neg)
+    elif strategy == "f1":
+        fn = n_pos - tp
+        denominator = 2 * tp + fp + fn
+        values = np.divide(
+            2 * tp, denominator, np.zeros_like(tp), where=denominator > 0
+        )
+    else:  # pragma: no cover - guarded by callers
+        raise ValueError(f"unknown threshold strategy {strategy!r}")
+    return cuts, values
+
+
+def select_threshold(scores, y, sample_weight, strategy):
+    """The score cut maximising a metric of "predict positive iff score > cut".
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_samples,)
+    y : ndarray of shape (n_samples,)
+        Binary labels in {0, 1}.
+    sample_weight : ndarray of shape (n_samples,)
+    strategy : {"balanced_accuracy", "f1", "prior"}
+        "prior" is the point where the Platt-calibrated probability, fitted
+        under the prevalence of ``y``, crosses 0.5.
+
+    Returns
+    -------
+    threshold : float
+        Among tied maxima, the middle one (the widest safe choice).
+    """
+    if strategy == "prior":
+        slope, intercept = fit_sigmoid(scores, y, sample_weight)
+        return float(-intercept / slope)
+    cuts, values = threshold_metric(scores, y, sample_weight, strategy)
+    best = np.flatnonzero(values >= values.max() - 1e-12)
+    return float(cuts[best[len(best) // 2]])
+
+
+def fit_sigmoid(scores, y, sample_weight, threshold=None, max_iter=100):
+    """Weighted Platt scaling: fit ``P(y=1 | s) = sigmoid(a * s + b)``.
+
+    Targets are Platt's smoothed labels ``(N+ + 1) / (N+ + 2)`` and
+    ``1 / (N- + 2)``, which keep the slope finite on separable scores. The
+    slope is kept positive, so the probability is non-decreasing in the score.
+
+    Parameters
+    ----------
+    scores, y, sample_weight : ndarray of shape (n_samples,)
+    threshold : float or None
+        If given, ``b = -a * threshold`` so that the probability crosses 0.5
+        exactly at ``threshold``; only ``a`` is fitted.
+    max_iter : int
+        Newton iterations.
+
+    Returns
+    -------
+    slope, intercept : float
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    w = np.asarray(sample_weight, dtype=np.float64)
+    n_pos, n_neg = np.sum(w * y), np.sum(w * (1 - y))
+    target = np.where(y == 1, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+    # Standardise, so Newton's steps are well scaled for any score range.
+    center = np.average(scores, weights=w) if threshold is None else threshold
+    scale = np.sqrt(np.average((scores - center) ** 2, weights=w))
+    scale = scale if scale > 0 else 1.0
+    z = (scores - center) / scale
+    features = (
+        z[:, None] if threshold is not None else np.stack([z, np.ones_like(z)], 1)
+    )
+    theta = np.zeros(features.shape[1])
+    theta[0] = 1.0
+
+    def nll(t):
+        logit = features @ t
+        return -np.sum(
+            w * (target * log_expit(logit) + (1 - target) * log_expit(-logit))
+        )
+
+    value = nll(theta)
+    for _ in range(max_iter):
+        p = expit(features @ theta)
+        grad = features.T @ (w * (p - target))
+        hess = (features * (w * p * (1 - p))[:, None]).T @ features
+        hess += 1e-12 * np.eye(len(theta)) * max(np.trace(hess), 1.0)
+        direction = np.linalg.solve(hess, grad)
+        step = 1.0
+        while step > 1e-10:  # backtracking: Newton may overshoot far from 0
+            candidate = theta - step * direction
+            new_value = nll(candidate)
+            if new_value <= value:
+                break
+            step *= 0.5
+        if step <= 1e-10 or value - new_value <= 1e-12 * max(abs(value), 1.0):
+            theta, value = (candidate, new_value) if step > 1e-10 else (theta, value)
+            break
+        theta, value = candidate, new_value
+    # A positive slope keeps probabilities increasing in the score; a fitted
+    # non-positive slope (scores that carry no signal) becomes a tiny one.
+    a = max(theta[0], 1e-6) / scale
+    b = -a * center + (theta[1] / 1.0 if threshold is None else 0.0)
+    return float(a), float(b)
