@@ -485,7 +485,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             activation=self.activation,
             loss=self.loss,
             margin=float(self.margin),
-            history_length=1 << (self.max_iter - 1).bit_length(),
+            # At least 256 so that common max_iter values share one compile.
+            history_length=max(256, 1 << (self.max_iter - 1).bit_length()),
         )
         params, n_iter, history = _solvers.run_lbfgs(
             params,

@@ -1,0 +1,64 @@
+"""Pair sampling and data layout."""
+
+import jax
+import numpy as np
+import pytest
+
+from skpairauc._pairs import bucket_length, class_layout, sample_task_batch
+
+
+def _sample(y, w, task_class, n_pos=256, n_neg=256, n_draws=40, seed=0):
+    order, bounds, cum = class_layout(y, w, y.max() + 1)
+    start, stop = bounds[task_class]
+    cum_dev = np.full(bucket_length(len(y)), cum[-1], np.float32)
+    cum_dev[: len(cum)] = cum
+    draw = jax.jit(sample_task_batch, static_argnums=(4, 5))
+    pos, neg = [], []
+    for i in range(n_draws):
+        p, n = draw(jax.random.key(seed + i), cum_dev, start, stop, n_pos, n_neg)
+        pos.append(order[np.asarray(p)])
+        neg.append(order[np.asarray(n)])
+    return np.concatenate(pos), np.concatenate(neg)
+
+
+def test_sides_come_from_the_right_classes_and_skip_zero_weight():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 200)
+    w = rng.uniform(0.1, 2.0, 200)
+    w[::7] = 0.0
+    for c in range(3):
+        pos, neg = _sample(y, w, c)
+        assert np.all(y[pos] == c) and np.all(y[neg] != c)
+        assert np.all(w[pos] > 0) and np.all(w[neg] > 0)
+
+
+def test_draw_frequencies_are_proportional_to_weight():
+    y = np.array([0] * 6 + [1] * 4)
+    w = np.array([1, 2, 3, 4, 0, 10, 1, 1, 2, 4], dtype=float)
+    pos, neg = _sample(y, w, 1, n_draws=60)
+    freq_pos = np.bincount(pos, minlength=10)[6:] / len(pos)
+    freq_neg = np.bincount(neg, minlength=10)[:6] / len(neg)
+    np.testing.assert_allclose(freq_pos, w[6:] / w[6:].sum(), atol=0.02)
+    np.testing.assert_allclose(freq_neg, w[:6] / w[:6].sum(), atol=0.02)
+
+
+def test_weight_k_draws_the_same_rows_as_k_adjacent_copies():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 2))
+    y = rng.integers(0, 2, 30)
+    k = rng.integers(0, 4, 30)
+    k[[np.flatnonzero(y == 0)[0], np.flatnonzero(y == 1)[0]]] = 2
+    X_rep, y_rep = np.repeat(X, k, axis=0), np.repeat(y, k)
+    pos_w, neg_w = _sample(y, k.astype(float), 1, n_draws=3)
+    pos_r, neg_r = _sample(y_rep, np.ones(len(y_rep)), 1, n_draws=3)
+    np.testing.assert_array_equal(X[pos_w], X_rep[pos_r])
+    np.testing.assert_array_equal(X[neg_w], X_rep[neg_r])
+
+
+@pytest.mark.parametrize("n", [1, 8, 9, 300, 513, 2047, 5000, 123457, 10**6])
+def test_bucket_length_bounds_waste(n):
+    length = bucket_length(n)
+    assert length >= n and length >= 8
+    assert length <= max(8, 1.25 * n) or length <= 2 * n and n <= 512
+    if length >= 2048:
+        assert length % 512 == 0
