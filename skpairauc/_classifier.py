@@ -59,6 +59,11 @@ def _padded_rows(X, rows, n_padded, chunk=65536):
     return out
 
 
+def _label(value):
+    """A class label as a plain Python value, for error messages."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
     """Classifier trained to maximise ROC AUC with a pairwise ranking loss.
 
@@ -345,7 +350,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         if len(classes) < 2:
             raise ValueError(
                 "PairwiseAUCClassifier needs samples of at least 2 classes to form "
-                f"positive-negative pairs; y contains only the class {classes[0]!r}."
+                f"positive-negative pairs; y contains only the class {_label(classes[0])!r}."
             )
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -356,7 +361,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         if np.any(class_weight <= 0):
             raise ValueError(
                 "Every class needs a positive total sample_weight; class "
-                f"{classes[np.argmin(class_weight)]!r} has total weight 0."
+                f"{_label(classes[np.argmin(class_weight)])!r} has total weight 0."
             )
         solver = self._resolve_solver(y_encoded, len(classes))
         if (

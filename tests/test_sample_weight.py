@@ -1,0 +1,61 @@
+"""Sample weights are pair weights: weight k == k repeated rows."""
+
+import numpy as np
+import pytest
+
+from skpairauc import PairwiseAUCClassifier
+
+
+def _weighted_and_repeated(X, y, **params):
+    k = np.random.default_rng(0).integers(0, 4, len(y))
+    weighted = PairwiseAUCClassifier(**params).fit(X, y, sample_weight=k)
+    repeated = PairwiseAUCClassifier(**params).fit(np.repeat(X, k, 0), np.repeat(y, k))
+    return weighted, repeated
+
+
+def test_integer_weights_equal_repeated_rows_exact_solver(multiclass):
+    X, y = multiclass
+    weighted, repeated = _weighted_and_repeated(X, y, solver="lbfgs")
+    # float32 training: equal up to round-off (the sklearn check asks for 1e-7,
+    # see test_common.py), far tighter than any modelling difference.
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-4, atol=1e-5
+    )
+
+
+def test_integer_weights_give_the_repeated_objective_for_an_mlp(multiclass):
+    X, y = multiclass
+    weighted, repeated = _weighted_and_repeated(
+        X, y, solver="lbfgs", hidden_layer_sizes=(6,), random_state=0
+    )
+    # The MLP objective is non-convex: the two runs start on the same objective
+    # (identical to round-off along the first iterates) but float32 round-off
+    # can later steer them to different local minima.
+    np.testing.assert_allclose(weighted.loss_curve_[:4], repeated.loss_curve_[:4], rtol=1e-5)
+
+
+def test_unit_weights_equal_no_weights(imbalanced):
+    X, y = imbalanced
+    a = PairwiseAUCClassifier(random_state=0).fit(X, y)
+    b = PairwiseAUCClassifier(random_state=0).fit(X, y, sample_weight=np.ones(len(y)))
+    np.testing.assert_array_equal(a.decision_function(X), b.decision_function(X))
+
+
+def test_weights_change_the_model(imbalanced):
+    X, y = imbalanced
+    w = np.where(X[:, 0] > 0, 5.0, 1.0)
+    a = PairwiseAUCClassifier(random_state=0).fit(X, y)
+    b = PairwiseAUCClassifier(random_state=0).fit(X, y, sample_weight=w)
+    assert not np.allclose(a.coefs_[0], b.coefs_[0])
+
+
+def test_stochastic_weights_match_repetition_in_distribution(imbalanced):
+    X, y = imbalanced
+    rng = np.random.default_rng(1)
+    k = rng.integers(1, 3, len(y))
+    params = dict(solver="adam", learning_rate_init=0.01, max_iter=80, random_state=0)
+    weighted = PairwiseAUCClassifier(**params).fit(X, y, sample_weight=k)
+    repeated = PairwiseAUCClassifier(**params).fit(np.repeat(X, k, 0), np.repeat(y, k))
+    wa, wb = weighted.coefs_[0][:, 0], repeated.coefs_[0][:, 0]
+    cosine = wa @ wb / np.linalg.norm(wa) / np.linalg.norm(wb)
+    assert cosine > 0.98
