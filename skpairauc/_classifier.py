@@ -98,9 +98,13 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         - "auto": "lbfgs" when the number of pairs is at most ``2**24``
           (about 40 ms per exact gradient on one CPU core) and neither
           ``dropout`` nor ``early_stopping`` is asked for; "adam" otherwise.
-    alpha : float, default=1e-4
-        Strength of the L2 penalty on the weights (not the biases), divided by
-        the total sample weight as in :class:`~sklearn.neural_network.MLPClassifier`.
+    alpha : float, default=1.0
+        Strength of the L2 penalty ``alpha / 2 * ||W||^2`` on the weights (not
+        the biases), divided by the total sample weight as in
+        :class:`~sklearn.neural_network.MLPClassifier`. On this scale
+        ``alpha=1`` is the penalty of ``LogisticRegression(C=1)``; the pairwise
+        loss of a linear scorer on separable data otherwise grows the weights
+        without bound, so the default is stronger than MLPClassifier's 1e-4.
     n_pos_per_batch : int, default=128
         Positives per task and step of the stochastic solvers.
     n_neg_per_batch : int, default=384
@@ -237,15 +241,20 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
     --------
     >>> from sklearn.datasets import make_classification
     >>> from sklearn.metrics import roc_auc_score
+    >>> from sklearn.model_selection import train_test_split
     >>> from skpairauc import PairwiseAUCClassifier
-    >>> X, y = make_classification(n_samples=500, weights=[0.95], random_state=0)
-    >>> clf = PairwiseAUCClassifier(random_state=0).fit(X, y)
+    >>> X, y = make_classification(n_samples=1000, weights=[0.95], random_state=0)
+    >>> X_train, X_test, y_train, y_test = train_test_split(
+    ...     X, y, stratify=y, random_state=0)
+    >>> clf = PairwiseAUCClassifier(random_state=0).fit(X_train, y_train)
     >>> clf.solver_
     'lbfgs'
-    >>> print(f"{roc_auc_score(y, clf.decision_function(X)):.2f}")
-    0.97
-    >>> clf.predict_proba(X[:2]).shape
-    (2, 2)
+    >>> auc = roc_auc_score(y_test, clf.decision_function(X_test))
+    >>> print(f"test ROC AUC: {auc:.3f}")
+    test ROC AUC: 0.935
+    >>> clf.predict_proba(X_test[:2]).round(3)
+    array([[0.001, 0.999],
+           [1.   , 0.   ]])
     """
 
     _parameter_constraints = {
@@ -285,7 +294,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         loss="logistic",
         margin=1.0,
         solver="auto",
-        alpha=1e-4,
+        alpha=1.0,
         n_pos_per_batch=128,
         n_neg_per_batch=384,
         learning_rate_init=1e-3,
