@@ -162,7 +162,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         Class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when X has string column names.
     coefs_ : list of ndarray
         Weight matrices of the scorer, ``coefs_[i]`` of shape
@@ -359,7 +359,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         if len(classes) < 2:
             raise ValueError(
                 "PairwiseAUCClassifier needs samples of at least 2 classes to form "
-                f"positive-negative pairs; y contains only the class {_label(classes[0])!r}."
+                "positive-negative pairs; y contains only the class "
+                f"{_label(classes[0])!r}."
             )
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -556,6 +557,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             optimizer=self.solver_,
             momentum=float(self.momentum),
             dropout=float(self.dropout),
+            uniform_weights=bool(np.all(w_train == w_train[0])),
         )
         opt_state = _solvers.init_optimizer_state(params, config)
         lr = np.float32(self.learning_rate_init)
@@ -573,6 +575,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                 X_dev,
                 cum_dev,
                 task_bounds,
+                np.int32(len(train)),
                 lr,
                 reg,
                 np.int32(steps),

@@ -40,7 +40,7 @@ def logistic_pairwise_loss(d):
         \ell(d) = \log\left(1 + e^{-d}\right)
 
     where :math:`d = s(x^+) - s(x^-)`. It is the negative log-likelihood of
-    "the positive is ranked first" under a Bradley-Terry model, the source's
+    "the positive is ranked first" under a Bradley-Terry model, the RankNet
     loss and the default of :class:`~skpairauc.PairwiseAUCClassifier`. It is
     smooth and convex, and :math:`\ell(d) / \log 2` upper-bounds the 0-1
     pairwise loss.

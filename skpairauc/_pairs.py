@@ -6,8 +6,9 @@ binary problem has one task (``classes_[1]`` against ``classes_[0]``), a
 multiclass problem one task per class (that class against the rest).
 
 The stochastic solver draws, for every task, ``n_pos`` rows of the task's
-class and ``n_neg`` rows of the other classes, each with probability
-proportional to its sample weight, by inverse-CDF sampling on the cumulative
+class and ``n_neg`` rows of the other classes, with replacement, each with
+probability proportional to its sample weight: uniformly by ``randint`` when
+all weights are equal, else by inverse-CDF sampling on the cumulative
 weights. Averaging the loss uniformly over the ``n_pos * n_neg`` cross pairs
 of such a batch is then an unbiased estimate of the weighted all-pairs
 objective, and a row of weight ``k`` is drawn exactly as often as ``k``
@@ -55,12 +56,14 @@ def task_classes(n_classes):
 
 def _draw(key, cum_weight, low, high, shape):
     # Inverse CDF: the row i with cum_weight[i-1] <= u < cum_weight[i]. Rows of
-    # zero weight own an empty interval and are never drawn.
+    # zero weight own an empty interval and are never drawn. The unrolled
+    # binary search avoids a while loop, whose per-iteration dispatch cost
+    # dominated a small training step on the CPU.
     u = jax.random.uniform(key, shape, cum_weight.dtype, low, high)
-    return jnp.searchsorted(cum_weight, u, side="right")
+    return jnp.searchsorted(cum_weight, u, side="right", method="scan_unrolled")
 
 
-def sample_task_batch(key, cum_weight, start, stop, n_pos, n_neg):
+def sample_task_batch(key, cum_weight, start, stop, n_rows, n_pos, n_neg, uniform):
     """Draw ``n_pos`` positive and ``n_neg`` negative row positions of a task.
 
     Parameters
@@ -68,11 +71,17 @@ def sample_task_batch(key, cum_weight, start, stop, n_pos, n_neg):
     key : jax.Array
         PRNG key, consumed.
     cum_weight : jax.Array of shape (n_padded,)
-        Cumulative weights in sorted order, padded with the total weight.
+        Cumulative weights in sorted order, padded with the total (unused when
+        ``uniform``).
     start, stop : jax.Array (int scalars)
         The task's positive class occupies sorted positions ``[start, stop)``.
+    n_rows : jax.Array (int scalar)
+        Number of real (unpadded) rows.
     n_pos, n_neg : int
         Static batch sizes.
+    uniform : bool
+        Static: all rows weigh the same, so draw positions with ``randint``
+        (exact for any number of rows, no search).
 
     Returns
     -------
@@ -80,6 +89,12 @@ def sample_task_batch(key, cum_weight, start, stop, n_pos, n_neg):
         Positions in the sorted layout.
     """
     k_pos, k_neg = jax.random.split(key)
+    if uniform:
+        pos = jax.random.randint(k_pos, (n_pos,), start, stop)
+        # Draw among the rows outside the class, then skip over the class.
+        outside = jax.random.randint(k_neg, (n_neg,), 0, n_rows - (stop - start))
+        neg = jnp.where(outside >= start, outside + (stop - start), outside)
+        return pos.astype(jnp.int32), neg.astype(jnp.int32)
     total = cum_weight[-1]
     before = jnp.where(start > 0, cum_weight[jnp.maximum(start - 1, 0)], 0.0)
     inside = cum_weight[stop - 1] - before
@@ -87,12 +102,11 @@ def sample_task_batch(key, cum_weight, start, stop, n_pos, n_neg):
     pos = jnp.clip(pos, start, stop - 1)
     # Negatives: draw on the weight outside the class, then skip over it.
     u = jax.random.uniform(k_neg, (n_neg,), cum_weight.dtype, 0.0, total - inside)
-    shifted = u >= before
-    neg = jnp.searchsorted(cum_weight, jnp.where(shifted, u + inside, u), "right")
+    u = jnp.where(u >= before, u + inside, u)
+    neg = jnp.searchsorted(cum_weight, u, side="right", method="scan_unrolled")
     # Float rounding at a class boundary may land inside the class: step out.
     in_class = (neg >= start) & (neg < stop)
     neg = jnp.where(in_class, jnp.where(start > 0, start - 1, stop), neg)
-    n_rows = jnp.searchsorted(cum_weight, total, side="left") + 1
     neg = jnp.clip(neg, 0, n_rows - 1)
     return pos.astype(jnp.int32), neg.astype(jnp.int32)
 

@@ -36,6 +36,7 @@ class StochasticConfig(NamedTuple):
     optimizer: str  # "adam" or "sgd"
     momentum: float
     dropout: float
+    uniform_weights: bool
 
 
 class ExactConfig(NamedTuple):
@@ -81,7 +82,9 @@ def batch_loss(params, X, pos, neg, key, config):
 
 
 @partial(jax.jit, static_argnames="config", donate_argnames=("params", "opt_state"))
-def run_epoch(params, opt_state, key, X, cum_weight, bounds, lr, reg, n_steps, config):
+def run_epoch(
+    params, opt_state, key, X, cum_weight, bounds, n_rows, lr, reg, n_steps, config
+):
     """Run ``n_steps`` stochastic steps inside one ``fori_loop``.
 
     Parameters
@@ -96,6 +99,8 @@ def run_epoch(params, opt_state, key, X, cum_weight, bounds, lr, reg, n_steps, c
         Cumulative sample weights in that order, padded with the total.
     bounds : jax.Array of shape (n_tasks, 2)
         ``[start, stop)`` of each task's positive class.
+    n_rows : int
+        Number of real (unpadded) rows.
     lr, reg : float
         Learning rate and the L2 coefficient (alpha / total weight).
     n_steps : int
@@ -117,13 +122,17 @@ def run_epoch(params, opt_state, key, X, cum_weight, bounds, lr, reg, n_steps, c
         params, opt_state, loss_sum = carry
         sample_key, dropout_key = jax.random.split(jax.random.fold_in(key, i))
         task_keys = jax.random.split(sample_key, bounds.shape[0])
-        pos, neg = jax.vmap(sample_task_batch, in_axes=(0, None, 0, 0, None, None))(
+        pos, neg = jax.vmap(
+            sample_task_batch, in_axes=(0, None, 0, 0, None, None, None, None)
+        )(
             task_keys,
             cum_weight,
             bounds[:, 0],
             bounds[:, 1],
+            n_rows,
             config.n_pos_per_batch,
             config.n_neg_per_batch,
+            config.uniform_weights,
         )
         loss, grads = jax.value_and_grad(objective)(params, pos, neg, dropout_key)
         updates, opt_state = optimizer.update(grads, opt_state, params)

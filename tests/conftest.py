@@ -7,9 +7,13 @@ from sklearn.datasets import make_classification
 def imbalanced():
     """A small imbalanced binary problem (about 8% positives)."""
     X, y = make_classification(
-        n_samples=600, n_features=8, n_informative=4, weights=[0.92],
+        n_samples=600,
+        n_features=8,
+        n_informative=4,
+        weights=[0.92],
         n_clusters_per_class=1,
-        flip_y=0.02, random_state=0,
+        flip_y=0.02,
+        random_state=0,
     )
     return X, y
 
@@ -17,8 +21,12 @@ def imbalanced():
 @pytest.fixture(scope="session")
 def multiclass():
     X, y = make_classification(
-        n_samples=450, n_features=6, n_informative=4, n_classes=3,
-        n_clusters_per_class=1, random_state=1,
+        n_samples=450,
+        n_features=6,
+        n_informative=4,
+        n_classes=3,
+        n_clusters_per_class=1,
+        random_state=1,
     )
     return X, y
 

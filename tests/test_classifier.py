@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from skpairauc import PairwiseAUCClassifier
-from skpairauc import _solvers
+from skpairauc import PairwiseAUCClassifier, _solvers
 
 SOLVERS = [
     dict(solver="lbfgs"),
@@ -57,7 +56,10 @@ def test_threshold_strategies_pick_their_metric_optimum_on_training_data(imbalan
     X, y = imbalanced
     base = PairwiseAUCClassifier(random_state=0).fit(X, y)
     scores = base._raw_scores(X)[:, 0]
-    for strategy, metric in [("balanced_accuracy", balanced_accuracy_score), ("f1", f1_score)]:
+    for strategy, metric in [
+        ("balanced_accuracy", balanced_accuracy_score),
+        ("f1", f1_score),
+    ]:
         clf = PairwiseAUCClassifier(threshold=strategy, random_state=0).fit(X, y)
         best = max(metric(y, scores > t) for t in np.unique(scores) - 1e-9)
         assert metric(y, clf.predict(X)) == pytest.approx(best)
@@ -131,7 +133,10 @@ def test_different_seeds_give_different_mlps(imbalanced):
 def test_fitted_state_is_numpy_only(imbalanced):
     X, y = imbalanced
     clf = PairwiseAUCClassifier(
-        hidden_layer_sizes=(4,), solver="adam", early_stopping=True, max_iter=5,
+        hidden_layer_sizes=(4,),
+        solver="adam",
+        early_stopping=True,
+        max_iter=5,
         random_state=0,
     ).fit(X, y)
 
@@ -171,7 +176,10 @@ def test_pickle_round_trip_in_a_fresh_process(imbalanced, tmp_path):
     )
     out = tmp_path / "proba.npy"
     result = subprocess.run(
-        [sys.executable, "-c", script, str(out)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", script, str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     np.testing.assert_array_equal(np.load(out), clf.predict_proba(X))
     assert result.stdout.strip() in {"True", "False"}
@@ -180,7 +188,9 @@ def test_pickle_round_trip_in_a_fresh_process(imbalanced, tmp_path):
 def test_second_fit_of_similar_size_does_not_recompile():
     from sklearn.datasets import make_classification
 
-    X, y = make_classification(n_samples=1400, n_features=12, weights=[0.9], random_state=0)
+    X, y = make_classification(
+        n_samples=1400, n_features=12, weights=[0.9], random_state=0
+    )
     settings = [
         dict(solver="lbfgs", hidden_layer_sizes=(5,)),
         dict(solver="adam", hidden_layer_sizes=(5,), max_iter=2),
@@ -198,7 +208,10 @@ def test_second_fit_of_similar_size_does_not_recompile():
 def test_warm_start_continues_from_previous_weights(imbalanced):
     X, y = imbalanced
     clf = PairwiseAUCClassifier(
-        hidden_layer_sizes=(8,), solver="adam", max_iter=3, warm_start=True,
+        hidden_layer_sizes=(8,),
+        solver="adam",
+        max_iter=3,
+        warm_start=True,
         random_state=0,
     )
     first_loss = clf.fit(X, y).loss_curve_[-1]
@@ -213,8 +226,13 @@ def test_warm_start_continues_from_previous_weights(imbalanced):
 def test_early_stopping_picks_threshold_on_validation_data(imbalanced):
     X, y = imbalanced
     clf = PairwiseAUCClassifier(
-        solver="adam", learning_rate_init=0.01, early_stopping=True,
-        validation_fraction=0.3, n_iter_no_change=3, max_iter=50, random_state=0,
+        solver="adam",
+        learning_rate_init=0.01,
+        early_stopping=True,
+        validation_fraction=0.3,
+        n_iter_no_change=3,
+        max_iter=50,
+        random_state=0,
     ).fit(X, y)
     assert clf.n_iter_ < 50
     assert clf.best_validation_score_ > 0.8

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from skpairauc import PairwiseAUCClassifier
-from skpairauc import _solvers
+from skpairauc import PairwiseAUCClassifier, _solvers
 
 
 @pytest.fixture
@@ -91,8 +90,12 @@ def test_negative_sample_weight_is_rejected(data):
     X, y = data
     w = np.ones(len(y))
     w[5] = -1.0
-    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
-        _no_training_happened(lambda: PairwiseAUCClassifier().fit(X, y, sample_weight=w))
+    with pytest.raises(
+        ValueError, match="Negative values in data passed to `sample_weight`"
+    ):
+        _no_training_happened(
+            lambda: PairwiseAUCClassifier().fit(X, y, sample_weight=w)
+        )
 
 
 def test_class_with_zero_total_weight_is_rejected(data):

@@ -29,8 +29,10 @@ def test_grid_search_on_roc_auc_in_a_pipeline(imbalanced):
     pipe = make_pipeline(StandardScaler(), PairwiseAUCClassifier(random_state=0))
     grid = GridSearchCV(
         pipe,
-        {"pairwiseaucclassifier__loss": ["logistic", "squared_hinge"],
-         "pairwiseaucclassifier__alpha": [0.1, 10.0]},
+        {
+            "pairwiseaucclassifier__loss": ["logistic", "squared_hinge"],
+            "pairwiseaucclassifier__alpha": [0.1, 10.0],
+        },
         scoring="roc_auc",
         cv=StratifiedKFold(3),
     ).fit(X, y)

@@ -52,7 +52,9 @@ def test_logistic_gradient_at_zero_is_minus_half():
 def test_gradients_match_finite_differences(loss):
     # Points away from the hinge kinks at d = margin.
     d = jnp.array([-2.3, -0.7, 0.2, 0.6, 1.7, 3.1], dtype=jnp.float32)
-    check_grads(loss, (d,), order=2, modes=["fwd", "rev"], eps=1e-2, atol=1e-2, rtol=1e-2)
+    check_grads(
+        loss, (d,), order=2, modes=["fwd", "rev"], eps=1e-2, atol=1e-2, rtol=1e-2
+    )
 
 
 def test_hinge_gradient_matches_finite_differences_off_kink():

@@ -26,8 +26,12 @@ def _naive(s_pos, w_pos, s_neg, w_neg, loss, margin):
 @pytest.mark.parametrize("n_pos, n_neg", [(3, 10), (37, 1000), (300, 2600)])
 def test_blocked_sum_and_gradient_equal_naive(loss, n_pos, n_neg):
     rng = np.random.default_rng(n_pos + n_neg)
-    sp, wp = _padded(rng.normal(size=n_pos), rng.uniform(0.2, 2, n_pos), bucket_length(n_pos))
-    sn, wn = _padded(rng.normal(size=n_neg), rng.uniform(0.2, 2, n_neg), bucket_length(n_neg))
+    sp, wp = _padded(
+        rng.normal(size=n_pos), rng.uniform(0.2, 2, n_pos), bucket_length(n_pos)
+    )
+    sn, wn = _padded(
+        rng.normal(size=n_neg), rng.uniform(0.2, 2, n_neg), bucket_length(n_neg)
+    )
     # More than one tile each way for the larger cases.
     if n_pos >= 300:
         assert tile_shape(len(sp), len(sn))[0] < len(sp)
@@ -36,7 +40,7 @@ def test_blocked_sum_and_gradient_equal_naive(loss, n_pos, n_neg):
         return all_pairs_loss_sum(a, wp, b, wn, loss, 0.7)
 
     def naive(a, b):
-        return _naive(a[: n_pos], wp[: n_pos], b[: n_neg], wn[: n_neg], loss, 0.7)
+        return _naive(a[:n_pos], wp[:n_pos], b[:n_neg], wn[:n_neg], loss, 0.7)
 
     value, (ga, gb) = jax.value_and_grad(blocked, argnums=(0, 1))(sp, sn)
     value_ref, (ga_ref, gb_ref) = jax.value_and_grad(naive, argnums=(0, 1))(sp, sn)

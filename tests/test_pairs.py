@@ -7,15 +7,16 @@ import pytest
 from skpairauc._pairs import bucket_length, class_layout, sample_task_batch
 
 
-def _sample(y, w, task_class, n_pos=256, n_neg=256, n_draws=40, seed=0):
+def _sample(y, w, task_class, n_pos=256, n_neg=256, n_draws=40, seed=0, uniform=False):
     order, bounds, cum = class_layout(y, w, y.max() + 1)
     start, stop = bounds[task_class]
     cum_dev = np.full(bucket_length(len(y)), cum[-1], np.float32)
     cum_dev[: len(cum)] = cum
-    draw = jax.jit(sample_task_batch, static_argnums=(4, 5))
+    draw = jax.jit(sample_task_batch, static_argnums=(5, 6, 7))
     pos, neg = [], []
     for i in range(n_draws):
-        p, n = draw(jax.random.key(seed + i), cum_dev, start, stop, n_pos, n_neg)
+        key = jax.random.key(seed + i)
+        p, n = draw(key, cum_dev, start, stop, len(y), n_pos, n_neg, uniform)
         pos.append(order[np.asarray(p)])
         neg.append(order[np.asarray(n)])
     return np.concatenate(pos), np.concatenate(neg)
@@ -30,6 +31,18 @@ def test_sides_come_from_the_right_classes_and_skip_zero_weight():
         pos, neg = _sample(y, w, c)
         assert np.all(y[pos] == c) and np.all(y[neg] != c)
         assert np.all(w[pos] > 0) and np.all(w[neg] > 0)
+
+
+@pytest.mark.parametrize("uniform", [False, True])
+def test_uniform_draws_cover_each_side_evenly(uniform):
+    y = np.array([0] * 5 + [1] * 3 + [2] * 4)
+    pos, neg = _sample(y, np.ones(12), 1, n_draws=60, uniform=uniform)
+    assert np.all(y[pos] == 1) and np.all(y[neg] != 1)
+    np.testing.assert_allclose(
+        np.bincount(pos, minlength=12)[5:8] / len(pos), 1 / 3, atol=0.02
+    )
+    freq_neg = np.bincount(neg, minlength=12)[np.r_[0:5, 8:12]] / len(neg)
+    np.testing.assert_allclose(freq_neg, 1 / 9, atol=0.02)
 
 
 def test_draw_frequencies_are_proportional_to_weight():

@@ -1,7 +1,6 @@
 """Sample weights are pair weights: weight k == k repeated rows."""
 
 import numpy as np
-import pytest
 
 from skpairauc import PairwiseAUCClassifier
 
@@ -31,7 +30,9 @@ def test_integer_weights_give_the_repeated_objective_for_an_mlp(multiclass):
     # The MLP objective is non-convex: the two runs start on the same objective
     # (identical to round-off along the first iterates) but float32 round-off
     # can later steer them to different local minima.
-    np.testing.assert_allclose(weighted.loss_curve_[:4], repeated.loss_curve_[:4], rtol=1e-5)
+    np.testing.assert_allclose(
+        weighted.loss_curve_[:4], repeated.loss_curve_[:4], rtol=1e-5
+    )
 
 
 def test_unit_weights_equal_no_weights(imbalanced):
