@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
 from . import _solvers
 from ._losses import LOSSES
 from ._pairs import bucket_length, class_layout, task_classes
-from ._scorers import ACTIVATIONS, forward, init_scorer, to_numpy
+from ._scorers import ACTIVATIONS, forward, to_numpy
 from ._threshold import THRESHOLD_STRATEGIES, fit_sigmoid, select_threshold
 
 # "auto" uses the exact solver up to this many positive-negative pairs (summed
@@ -387,18 +387,17 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         self.solver_ = solver
 
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        init_key, train_key = jax.random.split(jax.random.key(seed))
         if self.early_stopping:
             train, held_out = self._validation_split(y_encoded, seed)
         else:
             train, held_out = np.arange(len(y)), None
 
-        params = self._initial_params(init_key, hidden, X.shape[1], len(classes))
+        params = self._initial_params(seed, hidden, X.shape[1], len(classes))
         if solver == "lbfgs":
             params = self._fit_exact(params, X, y_encoded, sample_weight, train)
         else:
             params = self._fit_stochastic(
-                params, X, y_encoded, sample_weight, train, held_out, train_key
+                params, X, y_encoded, sample_weight, train, held_out, seed
             )
         self.coefs_ = params["coefs"]
         n_outputs = self.coefs_[-1].shape[1]
@@ -463,7 +462,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         train = np.setdiff1d(np.arange(len(y_encoded)), held_out)
         return train, held_out
 
-    def _initial_params(self, key, hidden, n_features, n_classes):
+    def _initial_params(self, seed, hidden, n_features, n_classes):
         n_outputs = 1 if n_classes == 2 else n_classes
         if self.warm_start and hasattr(self, "coefs_"):
             shapes = [W.shape for W in self.coefs_]
@@ -473,7 +472,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                     "coefs": [jax.numpy.asarray(W) for W in self.coefs_],
                     "intercepts": [jax.numpy.asarray(b) for b in self.intercepts_[:-1]],
                 }
-        return init_scorer(key, n_features, hidden, n_outputs, self.activation)
+        return _solvers.init_params(
+            np.int32(seed), n_features, hidden, n_outputs, self.activation
+        )
 
     def _fit_exact(self, params, X, y_encoded, sample_weight, train):
         n_classes = len(self.classes_)
@@ -529,7 +530,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         return to_numpy(params)
 
     def _fit_stochastic(
-        self, params, X, y_encoded, sample_weight, train, held_out, key
+        self, params, X, y_encoded, sample_weight, train, held_out, seed
     ):
         n_classes = len(self.classes_)
         y_train, w_train = y_encoded[train], sample_weight[train]
@@ -571,7 +572,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             params, opt_state, loss = _solvers.run_epoch(
                 params,
                 opt_state,
-                jax.random.fold_in(key, epoch),
+                np.int32(seed),
+                np.int32(epoch),
                 X_dev,
                 cum_dev,
                 task_bounds,

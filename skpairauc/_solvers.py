@@ -20,7 +20,7 @@ from jax import lax
 from ._losses import get_loss
 from ._objective import exact_objective
 from ._pairs import sample_task_batch
-from ._scorers import forward, l2_penalty
+from ._scorers import forward, init_scorer, l2_penalty
 
 TRACE_COUNTS = Counter()
 
@@ -81,9 +81,32 @@ def batch_loss(params, X, pos, neg, key, config):
     return jnp.mean(get_loss(config.loss, config.margin)(d))
 
 
+# Keys: one root key per fit, from the integer seed; fold_in(root, 0) seeds the
+# initial weights, fold_in(root, epoch) (epoch >= 1) the batches and dropout of
+# that epoch, and step i of an epoch uses fold_in(epoch_key, i). Keys are made
+# inside the jitted functions: eager key operations would each cost a compile.
+@partial(jax.jit, static_argnums=(1, 2, 3, 4))
+def init_params(seed, n_features, hidden_layer_sizes, n_outputs, activation):
+    """Initial scorer parameters for an integer ``seed`` (see ``init_scorer``)."""
+    TRACE_COUNTS["init_params"] += 1
+    key = jax.random.fold_in(jax.random.key(seed), 0)
+    return init_scorer(key, n_features, hidden_layer_sizes, n_outputs, activation)
+
+
 @partial(jax.jit, static_argnames="config", donate_argnames=("params", "opt_state"))
 def run_epoch(
-    params, opt_state, key, X, cum_weight, bounds, n_rows, lr, reg, n_steps, config
+    params,
+    opt_state,
+    seed,
+    epoch,
+    X,
+    cum_weight,
+    bounds,
+    n_rows,
+    lr,
+    reg,
+    n_steps,
+    config,
 ):
     """Run ``n_steps`` stochastic steps inside one ``fori_loop``.
 
@@ -91,8 +114,8 @@ def run_epoch(
     ----------
     params, opt_state : pytrees
         Scorer parameters and optimizer state (donated).
-    key : jax.Array
-        PRNG key of this epoch; step ``i`` uses ``fold_in(key, i)``.
+    seed, epoch : int
+        The fit's integer seed and the epoch number (from 1).
     X : jax.Array of shape (n_padded, n_features)
         Training rows sorted by class, zero-padded.
     cum_weight : jax.Array of shape (n_padded,)
@@ -114,6 +137,7 @@ def run_epoch(
     """
     TRACE_COUNTS["run_epoch"] += 1
     optimizer = make_optimizer(config.optimizer, config.momentum)
+    key = jax.random.fold_in(jax.random.key(seed), epoch)
 
     def objective(p, pos, neg, dropout_key):
         return batch_loss(p, X, pos, neg, dropout_key, config) + reg * l2_penalty(p)
@@ -145,6 +169,7 @@ def run_epoch(
     return params, opt_state, loss_sum / jnp.maximum(n_steps, 1)
 
 
+@partial(jax.jit, static_argnames="config")
 def init_optimizer_state(params, config):
     """Fresh optimizer state for the stochastic solver."""
     return make_optimizer(config.optimizer, config.momentum).init(params)
@@ -184,6 +209,9 @@ def run_lbfgs(params, X, pairs, reg, max_iter, tol, config):
     """
     TRACE_COUNTS["run_lbfgs"] += 1
 
+    # Jitted inside the loop so that its jaxpr is traced once and reused by the
+    # several call sites of L-BFGS and its line search (halves fit-time tracing).
+    @jax.jit
     def objective(p):
         scores = forward(jnp, p, X, config.activation)
         data_loss = exact_objective(scores, *pairs, config.loss, config.margin)
