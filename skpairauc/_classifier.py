@@ -6,7 +6,7 @@ from numbers import Integral, Real
 
 import jax
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
@@ -142,7 +142,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         - "f1": maximise the F1 score of the positive class;
         - "prior": where the Platt-calibrated probability, fitted under the
           training prevalence, crosses 0.5;
-        - a float: this raw score.
+        - a float ``t`` in (0, 1): where that calibrated probability crosses
+          ``t`` (``"prior"`` is ``t = 0.5``; a small ``t`` flags more
+          positives, as screening wants).
 
         Chosen on the training data, or on the validation data when
         ``early_stopping=True``. Multiclass problems predict the class of
@@ -172,7 +174,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         Bias vectors; the output layer's is zero (a constant cancels in every
         score difference, so it is not learnt).
     threshold_ : float or ndarray of shape (n_classes,)
-        Binary: the raw score above which ``classes_[1]`` is predicted.
+        Binary: the raw learnt score ``s`` above which ``classes_[1]`` is
+        predicted (``s = decision_function(X) / calibration_coef_[0] +
+        threshold_``).
         Multiclass: for each class, the raw score at which its one-vs-rest
         probability is 0.5.
     calibration_coef_ : ndarray of shape (n_tasks,)
@@ -279,7 +283,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "threshold": [
             StrOptions(set(THRESHOLD_STRATEGIES)),
-            Interval(Real, None, None, closed="neither"),
+            Interval(Real, 0, 1, closed="neither"),
         ],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -654,7 +658,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             if isinstance(self.threshold, str):
                 threshold = select_threshold(s, y01, sample_weight, self.threshold)
             else:
-                threshold = float(self.threshold)
+                # The score where the prevalence-calibrated probability is t.
+                a, b = fit_sigmoid(s, y01, sample_weight)
+                threshold = float((logit(self.threshold) - b) / a)
             slope, _ = fit_sigmoid(s, y01, sample_weight, threshold=threshold)
             self.threshold_ = threshold
             self.calibration_coef_ = np.array([slope])

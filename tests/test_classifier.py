@@ -8,6 +8,7 @@ import textwrap
 import jax
 import numpy as np
 import pytest
+from scipy.special import expit
 from sklearn.metrics import roc_auc_score
 
 from skpairauc import PairwiseAUCClassifier, _solvers
@@ -63,9 +64,19 @@ def test_threshold_strategies_pick_their_metric_optimum_on_training_data(imbalan
         clf = PairwiseAUCClassifier(threshold=strategy, random_state=0).fit(X, y)
         best = max(metric(y, scores > t) for t in np.unique(scores) - 1e-9)
         assert metric(y, clf.predict(X)) == pytest.approx(best)
-    fixed = PairwiseAUCClassifier(threshold=0.25, random_state=0).fit(X, y)
-    assert fixed.threshold_ == 0.25
-    np.testing.assert_array_equal(fixed.predict(X), (scores > 0.25).astype(int))
+    # A float t cuts where the prevalence-calibrated probability reaches t.
+    prior = PairwiseAUCClassifier(threshold="prior", random_state=0).fit(X, y)
+    for t in (0.1, 0.5, 0.8):
+        fixed = PairwiseAUCClassifier(threshold=t, random_state=0).fit(X, y)
+        slope = prior.calibration_coef_[0]
+        crossing = expit(slope * (fixed.threshold_ - prior.threshold_))
+        assert crossing == pytest.approx(t, abs=1e-6)
+        np.testing.assert_array_equal(
+            fixed.predict(X), (scores > fixed.threshold_).astype(int)
+        )
+    assert PairwiseAUCClassifier(threshold=0.5).fit(X, y).threshold_ == pytest.approx(
+        prior.threshold_
+    )
 
 
 def test_stochastic_solver_reaches_exact_solver_auc():

@@ -69,6 +69,7 @@ def test_empty_X_is_rejected():
         (dict(activation="gelu"), "'activation' parameter"),
         (dict(threshold="accuracy"), "'threshold' parameter"),
         (dict(threshold=np.inf), "'threshold' parameter"),
+        (dict(threshold=1.5), "'threshold' parameter"),
         (dict(max_iter=0), "'max_iter' parameter"),
         (dict(margin=0.0), "'margin' parameter"),
         (dict(dropout=1.0), "'dropout' parameter"),
