@@ -1,0 +1,20 @@
+"""Smoke run of benchmarks/bench_device.py so the script never rots."""
+
+import csv
+import importlib.util
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_device.py"
+
+
+def test_bench_device_quick_writes_finite_positive_measures(tmp_path):
+    spec = importlib.util.spec_from_file_location("bench_device", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--quick", "--out", str(tmp_path)])
+    with open(tmp_path / "device_quick.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 5
+    assert all(float(row["value"]) > 0 for row in rows)
+    assert {row["unit"] for row in rows} == {"steps/s", "pairs/s", "s"}
+    assert (tmp_path / "device_quick.md").read_text().startswith("# Training throughput")
