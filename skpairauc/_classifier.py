@@ -25,6 +25,13 @@ from ._pairs import bucket_length, class_layout, task_classes
 from ._scorers import ACTIVATIONS, forward, to_numpy
 from ._threshold import THRESHOLD_STRATEGIES, fit_sigmoid, select_threshold
 
+# early_stopping="auto" turns early stopping on for the stochastic solvers above
+# this many samples, as HistGradientBoostingClassifier does: there a 10%
+# validation split costs little, and the validation ROC AUC, the quantity the
+# user cares about, tells when to stop far sooner than a training loss that an
+# MLP keeps lowering slowly for many epochs.
+EARLY_STOPPING_AUTO_MIN_SAMPLES = 10_000
+
 # "auto" uses the exact solver up to this many positive-negative pairs (summed
 # over tasks). One exact gradient costs about n_pairs / 4e8 s on one core here
 # (see benchmarks/), so 2**24 pairs is ~40 ms per L-BFGS iteration: a full fit
@@ -57,6 +64,16 @@ def _padded_rows(X, rows, n_padded, chunk=65536):
         out[begin:end] = X[rows[begin:end]]
     out[len(rows) :] = 0.0
     return out
+
+
+def _chunked_forward(params, X, activation, chunk=16384):
+    """NumPy scores of ``X`` in row chunks, so hidden activations stay small."""
+    return np.concatenate(
+        [
+            forward(np, params, X[begin : begin + chunk], activation)
+            for begin in range(0, max(len(X), 1), chunk)
+        ]
+    ).astype(np.float64)
 
 
 def _label(value):
@@ -97,7 +114,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
           loss over all cross pairs.
         - "auto": "lbfgs" when the number of pairs is at most ``2**24``
           (about 40 ms per exact gradient on one CPU core) and neither
-          ``dropout`` nor ``early_stopping`` is asked for; "adam" otherwise.
+          ``dropout`` nor ``early_stopping=True`` is asked for; "adam"
+          otherwise.
     alpha : float, default=1.0
         Strength of the L2 penalty ``alpha / 2 * ||W||^2`` on the weights (not
         the biases), divided by the total sample weight as in
@@ -127,11 +145,15 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         for ``n_iter_no_change`` consecutive epochs.
     n_iter_no_change : int, default=10
         Patience of the stochastic solvers, in epochs.
-    early_stopping : bool, default=False
+    early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (stratified),
-        score its ROC AUC after every epoch, stop when it stops improving and
-        keep the best weights. The threshold and probability mapping are then
-        fitted on the held-out data. Stochastic solvers only.
+        score its ROC AUC after every epoch, stop when it has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs and keep the best weights. The
+        threshold and probability mapping are then fitted on the held-out
+        data. Stochastic solvers only. "auto" enables it when the solver is
+        stochastic, there are more than 10,000 samples and every class puts
+        at least 5 rows in the validation set (as in
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`).
     validation_fraction : float, default=0.1
         Fraction of each class held out when ``early_stopping=True``.
     threshold : {"balanced_accuracy", "f1", "prior"} or float, \
@@ -185,6 +207,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         Intercept ``b`` of that map.
     solver_ : str
         The solver used ("lbfgs", "adam" or "sgd").
+    early_stopping_ : bool
+        Whether early stopping was used.
     n_iter_ : int
         L-BFGS iterations or stochastic epochs run.
     t_ : int
@@ -279,7 +303,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "threshold": [
             StrOptions(set(THRESHOLD_STRATEGIES)),
@@ -307,7 +331,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         threshold="balanced_accuracy",
         random_state=None,
@@ -389,12 +413,19 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             )
         self.classes_ = classes
         self.solver_ = solver
-
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        if self.early_stopping:
+        train, held_out = np.arange(len(y)), None
+        if self.early_stopping is True:
             train, held_out = self._validation_split(y_encoded, seed)
-        else:
-            train, held_out = np.arange(len(y)), None
+        elif (
+            self.early_stopping == "auto"
+            and solver != "lbfgs"
+            and len(y) > EARLY_STOPPING_AUTO_MIN_SAMPLES
+        ):
+            split = self._validation_split(y_encoded, seed)
+            if np.bincount(y_encoded[split[1]], minlength=len(classes)).min() >= 5:
+                train, held_out = split
+        self.early_stopping_ = held_out is not None
 
         params = self._initial_params(seed, hidden, X.shape[1], len(classes))
         if solver == "lbfgs":
@@ -407,8 +438,12 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         n_outputs = self.coefs_[-1].shape[1]
         self.intercepts_ = [*params["intercepts"], np.zeros(n_outputs, np.float32)]
 
-        rows = train if held_out is None else held_out
-        self._fit_decision(X[rows], y_encoded[rows], sample_weight[rows])
+        if held_out is None:  # X itself, not X[arange(n)]: no copy of X
+            self._fit_decision(X, y_encoded, sample_weight)
+        else:
+            self._fit_decision(
+                X[held_out], y_encoded[held_out], sample_weight[held_out]
+            )
         return self
 
     def _validated_hidden_layer_sizes(self):
@@ -426,7 +461,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             name
             for name, used in (
                 ("dropout", self.dropout > 0),
-                ("early_stopping", self.early_stopping),
+                ("early_stopping", self.early_stopping is True),
             )
             if used
         ]
@@ -629,7 +664,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         return to_numpy(params)
 
     def _validation_auc(self, params, X, y_encoded, sample_weight):
-        scores = forward(np, params, X.astype(np.float32, copy=False), self.activation)
+        scores = _chunked_forward(params, X, self.activation)
         if len(self.classes_) == 2:
             return float(
                 roc_auc_score(y_encoded, scores[:, 0], sample_weight=sample_weight)
@@ -679,7 +714,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------ predict
     def _raw_scores(self, X):
         params = {"coefs": self.coefs_, "intercepts": self.intercepts_[:-1]}
-        return forward(np, params, X, self.activation).astype(np.float64)
+        return _chunked_forward(params, X, self.activation)
 
     def decision_function(self, X):
         """Log-odds of the positive class (binary) or of each class.

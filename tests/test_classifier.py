@@ -253,3 +253,19 @@ def test_verbose_prints_progress(imbalanced, capsys):
     X, y = imbalanced
     PairwiseAUCClassifier(solver="adam", max_iter=2, verbose=True).fit(X, y)
     assert "Iteration 2, loss =" in capsys.readouterr().out
+
+
+def test_early_stopping_auto_turns_on_for_large_stochastic_fits():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12_000, 4)).astype(np.float32)
+    y = (X[:, 0] + rng.normal(size=12_000) > 2.0).astype(int)
+    big = PairwiseAUCClassifier(solver="adam", max_iter=3, random_state=0).fit(X, y)
+    assert big.early_stopping_ and len(big.validation_scores_) == big.n_iter_
+    small = PairwiseAUCClassifier(solver="adam", max_iter=3, random_state=0)
+    assert not small.fit(X[:5000], y[:5000]).early_stopping_
+    assert not PairwiseAUCClassifier(random_state=0).fit(X, y).early_stopping_  # lbfgs
+    # Too few positives to hold 5 out: auto leaves early stopping off.
+    y_rare = np.zeros_like(y)
+    y_rare[:20] = 1
+    rare = PairwiseAUCClassifier(solver="adam", max_iter=2, random_state=0)
+    assert not rare.fit(X, y_rare).early_stopping_
