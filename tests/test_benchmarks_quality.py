@@ -180,3 +180,33 @@ def test_keel_quick_without_optional_peers(tmp_path, isolated_environ):
         assert np.isnan(rows.loc[peer, "auc"])
     report = (tmp_path / "keel.md").read_text()
     assert "Models that did not run" in report and "not installed" in report
+
+
+def test_seed_protocol_runs_on_cifar10_batches(tmp_path, isolated_environ):
+    import bench_seed_protocol
+
+    cifar = tmp_path / "cifar-10-batches-py"
+    cifar.mkdir()
+    _write_cifar(cifar, n_per_batch=40)
+    out = tmp_path / "out"
+    bench_seed_protocol.main(
+        [
+            "--quick",
+            "--out",
+            str(out),
+            "--seeds",
+            "1",
+            "--cifar10",
+            str(cifar),
+            "--datasets",
+            "cifar10-airplane",
+            "--arms",
+            "pairwise",
+            "logreg_balanced",
+        ]
+    )
+    rows = pd.read_csv(out / "seed_protocol.csv")
+    assert set(rows["dataset"]) == {"cifar10-airplane"}
+    assert (rows["status"] == "ok").all()
+    assert (rows["n_test"] == 40).all() and (rows["n_test_pos"] == 4).all()
+    assert rows["auc"].between(0.0, 1.0).all()
