@@ -257,7 +257,7 @@ def machine_description():
         "platform": platform.platform(),
         "versions": ", ".join(versions),
         "load": ", ".join(f"{v:.1f}" for v in os.getloadavg()),
-        "revision": _git_revision(),
+        "revision": REVISION_AT_IMPORT,
     }
 
 
@@ -282,3 +282,7 @@ def _git_revision():
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("+dirty" if dirty else "")
+
+
+#: The checkout when a benchmark started (it may move while a long run goes on).
+REVISION_AT_IMPORT = _git_revision()

@@ -114,6 +114,15 @@ def model_status(name):
     return None
 
 
+def _skpairauc_default(name):
+    """Default of a PairwiseAUCClassifier parameter, or "?" without skpairauc."""
+    try:
+        from skpairauc import PairwiseAUCClassifier
+    except ImportError:
+        return "?"
+    return PairwiseAUCClassifier().get_params()[name]
+
+
 class _RankerAsScorer:
     """Fit an ``XGBRanker`` with the whole training set as one query."""
 
@@ -376,7 +385,10 @@ def write_markdown(frame, per_dataset, overall, wide, args, out, prefix, wall):
         "torch peers; raw inputs for tree ensembles.",
         "- Rank: per data set, models ranked by mean test AUC (1 = best, ties "
         "averaged); `mean_rank` averages over data sets.",
-        "- Settings are library defaults except: skpairauc MLPs use "
+        "- Settings are library defaults (skpairauc: alpha="
+        f"{_skpairauc_default('alpha')}, max_iter={_skpairauc_default('max_iter')}, "
+        f"early_stopping={_skpairauc_default('early_stopping')!r}) except: "
+        "skpairauc MLPs use "
         f"`hidden_layer_sizes={HIDDEN}`; `MLPClassifier(hidden_layer_sizes="
         f"{HIDDEN})`; `LogisticRegression(class_weight='balanced', "
         "max_iter=1000)`; `XGBClassifier(scale_pos_weight=n_neg/n_pos)`; "

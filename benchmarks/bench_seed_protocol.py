@@ -244,9 +244,11 @@ def fit_skpairauc(X, y, config, seed):
         n_pos_per_batch=config["n_pos_per_batch"],
         n_neg_per_batch=config["n_neg_per_batch"],
         max_iter=max_iter,
-        # No early stop on the training loss: same budget as the other arms.
+        # A fixed budget, as for the other arms: no early stop on the training
+        # loss and no held-out validation set.
         n_iter_no_change=max_iter + 1,
         tol=0.0,
+        early_stopping=False,
         random_state=seed,
     )
     with warnings.catch_warnings():
@@ -254,6 +256,15 @@ def fit_skpairauc(X, y, config, seed):
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
     return clf.decision_function, int(getattr(clf, "t_", -1))
+
+
+def _skpairauc_default(name):
+    """Default of a PairwiseAUCClassifier parameter, or "?" without skpairauc."""
+    try:
+        from skpairauc import PairwiseAUCClassifier
+    except ImportError:
+        return "?"
+    return PairwiseAUCClassifier().get_params()[name]
 
 
 def fit_logreg(X, y, config, seed):
@@ -503,7 +514,8 @@ def write_markdown(summary, frame, args, out, prefix, wall_time):
         "- `skpairauc`: `PairwiseAUCClassifier(hidden_layer_sizes=...,"
         " solver='adam', dropout=..., learning_rate_init=..., n_pos_per_batch=...,"
         " n_neg_per_batch=..., max_iter=<epochs giving about the same steps>,"
-        " tol=0, random_state=seed)`, other parameters default (alpha=1e-4); "
+        " tol=0, early_stopping=False, random_state=seed)`, other parameters "
+        f"default (alpha={_skpairauc_default('alpha')}, no L2 in the JAX arms); "
         "the `steps` column is its `t_`.",
         "- `logreg_balanced`: `LogisticRegression(class_weight='balanced', "
         "max_iter=1000)`.",
