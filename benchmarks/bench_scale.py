@@ -403,9 +403,6 @@ def render(rows, machine, info, mode_name, out: Path, elapsed: float) -> str:
     """Write the CSV, Markdown and plots; return the terminal table."""
     out.mkdir(parents=True, exist_ok=True)
     write_csv(rows, out / "scale.csv", COLUMNS)
-    (out / "scale_machine.json").write_text(
-        json.dumps({**info, **machine}, indent=2) + "\n"
-    )
     md = [
         "# Fit time and memory as the data grows (issue 3, section 3)",
         "",

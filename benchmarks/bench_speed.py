@@ -1047,7 +1047,6 @@ def render(floors, details, info, mode_name, out: Path, elapsed: float) -> str:
     out.mkdir(parents=True, exist_ok=True)
     write_csv(floors, out / "speed.csv", FLOOR_COLUMNS)
     write_csv(details, out / "speed_details.csv", DETAIL_COLUMNS)
-    (out / "speed_machine.json").write_text(json.dumps(info, indent=2) + "\n")
     table = markdown_table(floors, FLOOR_COLUMNS)
     md = [
         "# Speed floors (issue 2)",
