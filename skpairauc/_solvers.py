@@ -17,8 +17,7 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
-from ._losses import get_loss
-from ._objective import exact_objective
+from ._objective import exact_objective, loss_and_derivative
 from ._pairs import sample_task_batch
 from ._scorers import forward, init_scorer, l2_penalty
 
@@ -80,7 +79,41 @@ def batch_loss(params, X, pos, neg, key, config):
         tasks = jnp.arange(n_tasks)
         own = scores[tasks, :, tasks]
     d = own[:, :n_pos, None] - own[:, None, n_pos:]
-    return jnp.mean(get_loss(config.loss, config.margin)(d))
+    return sampled_mean_loss(d, config.loss, config.margin)
+
+
+# Negatives per positive whose loss values estimate the batch loss (see below).
+N_NEG_FOR_VALUE = 48
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(1, 2))
+def sampled_mean_loss(d, loss, margin):
+    """Mean loss over all pairs ``d``, its value estimated on a subset.
+
+    The gradient is exact: the derivative over every pair. The value, used only
+    for ``loss_curve_`` and the stopping rule, is the mean over the first
+    ``N_NEG_FOR_VALUE`` negatives of each positive (negatives are i.i.d. draws,
+    so it is unbiased). Computing ``log1p`` for every pair only to report it
+    took about 40% of a linear scorer's step on the CPU.
+    """
+    return _sampled_value(d, loss, margin)
+
+
+def _sampled_value(d, loss, margin):
+    value, _ = loss_and_derivative(loss, margin)(d[..., :N_NEG_FOR_VALUE])
+    return jnp.mean(value)
+
+
+def _sampled_mean_loss_fwd(d, loss, margin):
+    _, deriv = loss_and_derivative(loss, margin)(d)
+    return _sampled_value(d, loss, margin), deriv / d.size
+
+
+def _sampled_mean_loss_bwd(loss, margin, scaled_deriv, cotangent):
+    return (cotangent * scaled_deriv,)
+
+
+sampled_mean_loss.defvjp(_sampled_mean_loss_fwd, _sampled_mean_loss_bwd)
 
 
 # Keys: one root key per fit, from the integer seed; fold_in(root, 0) seeds the

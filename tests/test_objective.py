@@ -85,3 +85,18 @@ def test_tiles_divide_bucketed_lengths_and_bound_memory():
             assert lp % bp == 0 and ln % bn == 0
             # One float32 tile temporary stays under 1 MB.
             assert bp * bn * 4 <= 2**20
+
+
+@pytest.mark.parametrize("loss", ["logistic", "squared_hinge", "hinge", "square"])
+def test_stochastic_batch_loss_has_exact_gradient_and_sampled_value(loss):
+    from skpairauc._solvers import N_NEG_FOR_VALUE, sampled_mean_loss
+
+    rng = np.random.default_rng(5)
+    d = jnp.asarray(rng.normal(size=(2, 16, 100)), jnp.float32)
+
+    def full(x):
+        return jnp.mean(get_loss(loss, 0.8)(x))
+
+    value, grad = jax.value_and_grad(lambda x: sampled_mean_loss(x, loss, 0.8))(d)
+    np.testing.assert_allclose(grad, jax.grad(full)(d), rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(value, full(d[..., :N_NEG_FOR_VALUE]), rtol=1e-6)
