@@ -972,7 +972,7 @@ COLD_SPEC = {"job": "cold", "hidden": []}
 
 
 def cold_env(cache: str) -> dict:
-    """How a user turns JAX's persistent compilation cache on (see benchmarks/README.md).
+    """How a user turns JAX's persistent compilation cache on (benchmarks/README.md).
 
     The minimum compile time defaults to 1 s, which would leave the small
     programs of a small fit uncached; 0 caches every program.

@@ -17,4 +17,5 @@ def test_bench_device_quick_writes_finite_positive_measures(tmp_path):
     assert len(rows) == 5
     assert all(float(row["value"]) > 0 for row in rows)
     assert {row["unit"] for row in rows} == {"steps/s", "pairs/s", "s"}
-    assert (tmp_path / "device_quick.md").read_text().startswith("# Training throughput")
+    summary = (tmp_path / "device_quick.md").read_text()
+    assert summary.startswith("# Training throughput")
