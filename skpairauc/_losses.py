@@ -192,11 +192,3 @@ LOSSES = {
     "hinge": hinge_pairwise_loss,
     "square": square_pairwise_loss,
 }
-
-
-def get_loss(name, margin):
-    """Return the elementwise loss ``d -> loss(d)`` for a loss name."""
-    if name == "logistic":
-        return logistic_pairwise_loss
-    fn = LOSSES[name]
-    return lambda d: fn(d, margin)

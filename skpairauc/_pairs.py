@@ -54,12 +54,11 @@ def task_classes(n_classes):
     return np.array([1]) if n_classes == 2 else np.arange(n_classes)
 
 
-def _draw(key, cum_weight, low, high, shape):
-    # Inverse CDF: the row i with cum_weight[i-1] <= u < cum_weight[i]. Rows of
-    # zero weight own an empty interval and are never drawn. The unrolled
-    # binary search avoids a while loop, whose per-iteration dispatch cost
-    # dominated a small training step on the CPU.
-    u = jax.random.uniform(key, shape, cum_weight.dtype, low, high)
+def _inverse_cdf(cum_weight, u):
+    # The row i with cum_weight[i-1] <= u < cum_weight[i]. Rows of zero weight
+    # own an empty interval and are never drawn. The unrolled binary search
+    # avoids a while loop, whose per-iteration dispatch cost dominated a small
+    # training step on the CPU.
     return jnp.searchsorted(cum_weight, u, side="right", method="scan_unrolled")
 
 
@@ -98,12 +97,13 @@ def sample_task_batch(key, cum_weight, start, stop, n_rows, n_pos, n_neg, unifor
     total = cum_weight[-1]
     before = jnp.where(start > 0, cum_weight[jnp.maximum(start - 1, 0)], 0.0)
     inside = cum_weight[stop - 1] - before
-    pos = _draw(k_pos, cum_weight, before, before + inside, (n_pos,))
+    u = jax.random.uniform(k_pos, (n_pos,), cum_weight.dtype, before, before + inside)
+    pos = _inverse_cdf(cum_weight, u)
     pos = jnp.clip(pos, start, stop - 1)
     # Negatives: draw on the weight outside the class, then skip over it.
     u = jax.random.uniform(k_neg, (n_neg,), cum_weight.dtype, 0.0, total - inside)
     u = jnp.where(u >= before, u + inside, u)
-    neg = jnp.searchsorted(cum_weight, u, side="right", method="scan_unrolled")
+    neg = _inverse_cdf(cum_weight, u)
     # Float rounding at a class boundary may land inside the class: step out.
     in_class = (neg >= start) & (neg < stop)
     neg = jnp.where(in_class, jnp.where(start > 0, start - 1, stop), neg)

@@ -5,9 +5,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from skpairauc._losses import get_loss
+from skpairauc._losses import LOSSES
 from skpairauc._objective import all_pairs_loss_sum, exact_objective, tile_shape
 from skpairauc._pairs import bucket_length
+
+
+def get_loss(name, margin):
+    return LOSSES[name] if name == "logistic" else lambda d: LOSSES[name](d, margin)
 
 
 def _padded(values, weights, length):
