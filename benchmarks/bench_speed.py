@@ -254,7 +254,8 @@ def _reference_loop(hidden: tuple, X_dev, n_neg_rows: int, n_rows: int):
     key = jax.random.key(SEED)
 
     def run(n_steps):
-        params = init_scorer(key, X_dev.shape[1], hidden, 1, "relu")
+        rng = np.random.default_rng(SEED)
+        params = jax.device_put(init_scorer(rng, X_dev.shape[1], hidden, 1, "relu"))
         return block(loop(params, optimizer.init(params), key, np.int32(n_steps)))
 
     return run
@@ -274,12 +275,13 @@ def _internal_step_rate(spec: dict, hidden: tuple, X, y) -> dict:
         import jax
 
         from skpairauc import _solvers
-        from skpairauc._pairs import bucket_length, class_layout
+        from skpairauc._pairs import bucket_length, class_layout, draw_uniforms
         from skpairauc._scorers import init_scorer
     except ImportError:
         return {}
     weights = np.ones(len(y))
-    order, bounds, cum_weight = class_layout(y, weights, 2)
+    rng = np.random.default_rng(SEED)
+    order, bounds, cum_weight = class_layout(y, weights, 2, rng)
     n_rows = bucket_length(len(y))
     X_sorted = np.zeros((n_rows, X.shape[1]), np.float32)
     X_sorted[: len(y)] = X[order]
@@ -307,6 +309,14 @@ def _internal_step_rate(spec: dict, hidden: tuple, X, y) -> dict:
     task_bounds = bounds[[1]].astype(np.int32)
     arguments = {
         "key": jax.random.key(SEED),
+        "draws": draw_uniforms(
+            rng,
+            getattr(_solvers, "MAX_STEPS_PER_EPOCH", 500),
+            1,
+            N_POS_PER_BATCH,
+            N_NEG_PER_BATCH,
+            True,
+        ),
         "seed": np.int32(SEED),
         "epoch": np.int32(1),
         "X": X_dev,
@@ -319,15 +329,25 @@ def _internal_step_rate(spec: dict, hidden: tuple, X, y) -> dict:
     }
     parameters = list(inspect.signature(_solvers.run_epoch).parameters)
 
+    max_steps = getattr(_solvers, "MAX_STEPS_PER_EPOCH", 10**9)
+
     def run(n_steps):
-        params = init_scorer(jax.random.key(SEED), X.shape[1], hidden, 1, "relu")
-        values = dict(
-            arguments,
-            params=params,
-            opt_state=_solvers.init_optimizer_state(params, config),
-            n_steps=np.int32(n_steps),
+        # Calls of at most max_steps steps each, as the estimator makes them.
+        params = jax.device_put(
+            init_scorer(np.random.default_rng(SEED), X.shape[1], hidden, 1, "relu")
         )
-        return block(_solvers.run_epoch(**{name: values[name] for name in parameters}))
+        opt_state = _solvers.init_optimizer_state(params, config)
+        for begin in range(0, n_steps, max_steps):
+            values = dict(
+                arguments,
+                params=params,
+                opt_state=opt_state,
+                n_steps=np.int32(min(max_steps, n_steps - begin)),
+            )
+            params, opt_state, loss = _solvers.run_epoch(
+                **{name: values[name] for name in parameters}
+            )
+        return block(loss)
 
     n_neg_rows = int(bounds[0, 1])
     reference = _reference_loop(hidden, X_dev, n_neg_rows, len(y))
@@ -381,7 +401,7 @@ def _exact_inputs(n_pos: int, n_neg: int, hidden: tuple, n_features: int):
 
     key_x, key_p = jax.random.split(jax.random.key(SEED))
     X = jax.random.normal(key_x, (n_pos + n_neg, n_features), jnp.float32)
-    params = init_scorer(key_p, n_features, hidden, 1, "relu")
+    params = init_scorer(np.random.default_rng(SEED), n_features, hidden, 1, "relu")
     if not hidden:  # a zero linear scorer makes every difference 0: use random
         params = {
             "coefs": [0.1 * jax.random.normal(key_p, (n_features, 1))],

@@ -6,21 +6,31 @@ binary problem has one task (``classes_[1]`` against ``classes_[0]``), a
 multiclass problem one task per class (that class against the rest).
 
 The stochastic solver draws, for every task, ``n_pos`` rows of the task's
-class and ``n_neg`` rows of the other classes, with replacement, each with
-probability proportional to its sample weight: uniformly by ``randint`` when
-all weights are equal, else by inverse-CDF sampling on the cumulative
-weights. Averaging the loss uniformly over the ``n_pos * n_neg`` cross pairs
-of such a batch is then an unbiased estimate of the weighted all-pairs
-objective, and a row of weight ``k`` is drawn exactly as often as ``k``
-adjacent copies of it would be.
+class and ``n_neg`` rows of the other classes. The random numbers come from a
+NumPy generator seeded by ``random_state`` and enter the compiled loop as an
+array, so the loop holds no PRNG (which would add ~0.3 s to every compile):
+
+* when every side of every task has equal weights, a side is a *window*: a
+  uniformly placed run of consecutive rows (wrapping around) of the layout,
+  whose rows were shuffled within each class once per fit. A window of a
+  random permutation is a uniform sample of rows, and reading consecutive rows
+  is far faster on large data than reading rows scattered over memory (the
+  1e6-row floor in ``benchmarks/bench_speed.py``);
+* otherwise every row is drawn independently with probability proportional
+  to its weight, by inverse-CDF sampling on the cumulative weights.
+
+Either way every row of a side is equally likely (weighted: proportional to its
+weight) to be in a batch, so averaging the loss uniformly over the
+``n_pos * n_neg`` cross pairs of a batch is an unbiased estimate of the
+weighted all-pairs objective; with weights, a row of weight ``k`` is drawn
+exactly as often as ``k`` adjacent copies of it would be.
 """
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 
-def class_layout(y_encoded, sample_weight, n_classes):
+def class_layout(y_encoded, sample_weight, n_classes, rng=None):
     """Sort rows by class and summarise the layout.
 
     Parameters
@@ -31,17 +41,24 @@ def class_layout(y_encoded, sample_weight, n_classes):
         Non-negative weights.
     n_classes : int
         Number of classes.
+    rng : numpy.random.Generator, default=None
+        If given, rows are shuffled within each class; else they keep their
+        order (a stable sort).
 
     Returns
     -------
     order : ndarray of shape (n_samples,)
-        Stable permutation that sorts the rows by class.
+        Permutation that sorts the rows by class.
     bounds : ndarray of shape (n_classes, 2)
         ``[start, stop)`` of each class in sorted order.
     cum_weight : ndarray of shape (n_samples,)
         Cumulative sample weights in sorted order (float64).
     """
-    order = np.argsort(y_encoded, kind="stable")
+    if rng is None:
+        order = np.argsort(y_encoded, kind="stable")
+    else:
+        shuffled = rng.permutation(len(y_encoded))
+        order = shuffled[np.argsort(y_encoded[shuffled], kind="stable")]
     counts = np.bincount(y_encoded, minlength=n_classes)
     stop = np.cumsum(counts)
     bounds = np.stack([stop - counts, stop], axis=1)
@@ -54,6 +71,38 @@ def task_classes(n_classes):
     return np.array([1]) if n_classes == 2 else np.arange(n_classes)
 
 
+def uniform_sides(y_encoded, sample_weight, n_classes):
+    """Whether every task's two sides have equal weights within each side.
+
+    Then windows give the exact sampling distribution (see the module
+    docstring). True for unweighted data and, for binary targets, for weights
+    that are constant within each class (e.g. ``class_weight``-style weights).
+    """
+    if np.all(sample_weight == sample_weight[0]):
+        return True
+    if n_classes != 2:
+        return False
+    return all(np.ptp(sample_weight[y_encoded == c]) == 0 for c in range(n_classes))
+
+
+def draw_uniforms(rng, n_steps, n_tasks, n_pos, n_neg, uniform):
+    """The random numbers of ``n_steps`` steps, float32 in ``[0, 1)``.
+
+    Shape ``(n_steps, n_tasks, 2)`` (one window offset per side) when
+    ``uniform``, else ``(n_steps, n_tasks, n_pos + n_neg)`` (one per draw).
+    """
+    width = 2 if uniform else n_pos + n_neg
+    return rng.random((n_steps, n_tasks, width), dtype=np.float32)
+
+
+def _window(u, offset, count, length):
+    # ``length`` consecutive positions from a uniform start in [0, count),
+    # wrapping around, shifted by ``offset``. min() guards float rounding of
+    # u * count up to count.
+    first = jnp.minimum(jnp.floor(u * count).astype(jnp.int32), count - 1)
+    return offset + (first + jnp.arange(length, dtype=jnp.int32)) % count
+
+
 def _inverse_cdf(cum_weight, u):
     # The row i with cum_weight[i-1] <= u < cum_weight[i]. Rows of zero weight
     # own an empty interval and are never drawn. The unrolled binary search
@@ -62,13 +111,13 @@ def _inverse_cdf(cum_weight, u):
     return jnp.searchsorted(cum_weight, u, side="right", method="scan_unrolled")
 
 
-def sample_task_batch(key, cum_weight, start, stop, n_rows, n_pos, n_neg, uniform):
+def sample_task_batch(u, cum_weight, start, stop, n_rows, n_pos, n_neg, uniform):
     """Draw ``n_pos`` positive and ``n_neg`` negative row positions of a task.
 
     Parameters
     ----------
-    key : jax.Array
-        PRNG key, consumed.
+    u : jax.Array of shape (2,) or (n_pos + n_neg,)
+        Uniform random numbers in ``[0, 1)`` (see :func:`draw_uniforms`).
     cum_weight : jax.Array of shape (n_padded,)
         Cumulative weights in sorted order, padded with the total (unused when
         ``uniform``).
@@ -79,31 +128,29 @@ def sample_task_batch(key, cum_weight, start, stop, n_rows, n_pos, n_neg, unifor
     n_pos, n_neg : int
         Static batch sizes.
     uniform : bool
-        Static: all rows weigh the same, so draw positions with ``randint``
-        (exact for any number of rows, no search).
+        Static: both sides have equal weights, so each side is a window of
+        consecutive positions (no search).
 
     Returns
     -------
     pos, neg : jax.Array of int32, shapes (n_pos,), (n_neg,)
         Positions in the sorted layout.
     """
-    k_pos, k_neg = jax.random.split(key)
+    size = stop - start
     if uniform:
-        pos = jax.random.randint(k_pos, (n_pos,), start, stop)
-        # Draw among the rows outside the class, then skip over the class.
-        outside = jax.random.randint(k_neg, (n_neg,), 0, n_rows - (stop - start))
-        neg = jnp.where(outside >= start, outside + (stop - start), outside)
-        return pos.astype(jnp.int32), neg.astype(jnp.int32)
+        pos = _window(u[0], start, size, n_pos)
+        # A window among the rows outside the class, then skip over the class.
+        outside = _window(u[1], 0, n_rows - size, n_neg)
+        neg = jnp.where(outside >= start, outside + size, outside)
+        return pos, neg.astype(jnp.int32)
     total = cum_weight[-1]
     before = jnp.where(start > 0, cum_weight[jnp.maximum(start - 1, 0)], 0.0)
     inside = cum_weight[stop - 1] - before
-    u = jax.random.uniform(k_pos, (n_pos,), cum_weight.dtype, before, before + inside)
-    pos = _inverse_cdf(cum_weight, u)
+    pos = _inverse_cdf(cum_weight, before + u[:n_pos] * inside)
     pos = jnp.clip(pos, start, stop - 1)
     # Negatives: draw on the weight outside the class, then skip over it.
-    u = jax.random.uniform(k_neg, (n_neg,), cum_weight.dtype, 0.0, total - inside)
-    u = jnp.where(u >= before, u + inside, u)
-    neg = _inverse_cdf(cum_weight, u)
+    v = u[n_pos:] * (total - inside)
+    neg = _inverse_cdf(cum_weight, jnp.where(v >= before, v + inside, v))
     # Float rounding at a class boundary may land inside the class: step out.
     in_class = (neg >= start) & (neg < stop)
     neg = jnp.where(in_class, jnp.where(start > 0, start - 1, stop), neg)

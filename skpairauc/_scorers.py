@@ -30,13 +30,16 @@ def _activate(xp, name, z):
     return z
 
 
-def init_scorer(key, n_features, hidden_layer_sizes, n_outputs, activation):
+def init_scorer(rng, n_features, hidden_layer_sizes, n_outputs, activation):
     """Initialise weights with Glorot-uniform scaling, as ``MLPClassifier`` does.
+
+    Done in NumPy, as ``MLPClassifier`` does, so that no JAX function is
+    compiled for it.
 
     Parameters
     ----------
-    key : jax.Array
-        PRNG key; consumed here.
+    rng : numpy.random.Generator
+        Source of the random weights.
     n_features : int
         Input dimension.
     hidden_layer_sizes : tuple of int
@@ -49,30 +52,25 @@ def init_scorer(key, n_features, hidden_layer_sizes, n_outputs, activation):
     Returns
     -------
     params : dict
-        ``{"coefs": [W_0, ...], "intercepts": [b_0, ...]}`` with one intercept
-        per hidden layer (the output layer has none). A linear scorer starts at
-        zero, which makes its fit independent of the seed.
+        ``{"coefs": [W_0, ...], "intercepts": [b_0, ...]}`` of float32 NumPy
+        arrays, with one intercept per hidden layer (the output layer has
+        none). A linear scorer starts at zero, which makes its fit independent
+        of the seed.
     """
     sizes = [n_features, *hidden_layer_sizes, n_outputs]
     if not hidden_layer_sizes:
         return {
-            "coefs": [jnp.zeros((n_features, n_outputs), jnp.float32)],
+            "coefs": [np.zeros((n_features, n_outputs), np.float32)],
             "intercepts": [],
         }
-    keys = jax.random.split(key, len(sizes) - 1)
     # sklearn uses a factor 2 for the logistic activation, 6 otherwise.
     factor = 2.0 if activation == "logistic" else 6.0
     coefs, intercepts = [], []
     for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         bound = math.sqrt(factor / (fan_in + fan_out))
-        k_w, k_b = jax.random.split(keys[layer])
-        coefs.append(
-            jax.random.uniform(k_w, (fan_in, fan_out), jnp.float32, -bound, bound)
-        )
+        coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(np.float32))
         if layer < len(sizes) - 2:
-            intercepts.append(
-                jax.random.uniform(k_b, (fan_out,), jnp.float32, -bound, bound)
-            )
+            intercepts.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
     return {"coefs": coefs, "intercepts": intercepts}
 
 

@@ -19,7 +19,7 @@ from jax import lax
 
 from ._objective import exact_objective, loss_and_derivative
 from ._pairs import sample_task_batch
-from ._scorers import forward, init_scorer, l2_penalty
+from ._scorers import forward, l2_penalty
 
 TRACE_COUNTS = Counter()
 
@@ -116,22 +116,16 @@ def _sampled_mean_loss_bwd(loss, margin, scaled_deriv, cotangent):
 sampled_mean_loss.defvjp(_sampled_mean_loss_fwd, _sampled_mean_loss_bwd)
 
 
-# Keys: one root key per fit, from the integer seed; fold_in(root, 0) seeds the
-# initial weights, fold_in(root, epoch) (epoch >= 1) the batches and dropout of
-# that epoch, and step i of an epoch uses fold_in(epoch_key, i). Keys are made
-# inside the jitted functions: eager key operations would each cost a compile.
-@partial(jax.jit, static_argnums=(1, 2, 3, 4))
-def init_params(seed, n_features, hidden_layer_sizes, n_outputs, activation):
-    """Initial scorer parameters for an integer ``seed`` (see ``init_scorer``)."""
-    TRACE_COUNTS["init_params"] += 1
-    key = jax.random.fold_in(jax.random.key(seed), 0)
-    return init_scorer(key, n_features, hidden_layer_sizes, n_outputs, activation)
+# Upper bound of the steps of one ``run_epoch`` call: the leading length of its
+# ``draws`` array, fixed so that every epoch length shares one compile.
+MAX_STEPS_PER_EPOCH = 500
 
 
 @partial(jax.jit, static_argnames="config", donate_argnames=("params", "opt_state"))
 def run_epoch(
     params,
     opt_state,
+    draws,
     seed,
     epoch,
     X,
@@ -149,8 +143,12 @@ def run_epoch(
     ----------
     params, opt_state : pytrees
         Scorer parameters and optimizer state (donated).
+    draws : jax.Array of shape (MAX_STEPS_PER_EPOCH, n_tasks, width)
+        Uniform random numbers; step ``i`` draws its batch from ``draws[i]``
+        (see :func:`skpairauc._pairs.draw_uniforms`).
     seed, epoch : int
-        The fit's integer seed and the epoch number (from 1).
+        The fit's integer seed and the epoch number (from 1); they seed the
+        dropout masks only: ``fold_in(fold_in(key(seed), epoch), step)``.
     X : jax.Array of shape (n_padded, n_features)
         Training rows sorted by class, zero-padded.
     cum_weight : jax.Array of shape (n_padded,)
@@ -162,7 +160,8 @@ def run_epoch(
     lr, reg : float
         Learning rate and the L2 coefficient (alpha / total weight).
     n_steps : int
-        Number of steps (traced: no recompile when it changes).
+        Number of steps, at most ``MAX_STEPS_PER_EPOCH`` (traced: no
+        recompile when it changes).
     config : StochasticConfig
         Static settings.
 
@@ -173,32 +172,31 @@ def run_epoch(
     TRACE_COUNTS["run_epoch"] += 1
     n_tasks = bounds.shape[0]
     optimizer = make_optimizer(config.optimizer, config.momentum)
-    key = jax.random.fold_in(jax.random.key(seed), epoch)
+    draw = partial(
+        sample_task_batch,
+        cum_weight=cum_weight,
+        n_rows=n_rows,
+        n_pos=config.n_pos_per_batch,
+        n_neg=config.n_neg_per_batch,
+        uniform=config.uniform_weights,
+    )
 
     def objective(p, pos, neg, dropout_key):
         return batch_loss(p, X, pos, neg, dropout_key, config) + reg * l2_penalty(p)
 
     def step(i, carry):
         params, opt_state, loss_sum = carry
-        # One split per step gives every task's key and the dropout key: each
-        # extra split or vmap costs measurably at ~100 us per step.
-        keys = jax.random.split(jax.random.fold_in(key, i), n_tasks + 1)
-        draw = partial(
-            sample_task_batch,
-            cum_weight=cum_weight,
-            n_rows=n_rows,
-            n_pos=config.n_pos_per_batch,
-            n_neg=config.n_neg_per_batch,
-            uniform=config.uniform_weights,
-        )
         if n_tasks == 1:
-            pos, neg = draw(keys[0], start=bounds[0, 0], stop=bounds[0, 1])
+            pos, neg = draw(draws[i, 0], start=bounds[0, 0], stop=bounds[0, 1])
             pos, neg = pos[None], neg[None]
         else:
-            pos, neg = jax.vmap(lambda k, a, b: draw(k, start=a, stop=b))(
-                keys[:n_tasks], bounds[:, 0], bounds[:, 1]
+            pos, neg = jax.vmap(lambda u, a, b: draw(u, start=a, stop=b))(
+                draws[i], bounds[:, 0], bounds[:, 1]
             )
-        dropout_key = keys[n_tasks]
+        dropout_key = None
+        if config.dropout > 0:  # static: without dropout the loop has no PRNG
+            epoch_key = jax.random.fold_in(jax.random.key(seed), epoch)
+            dropout_key = jax.random.fold_in(epoch_key, i)
         loss, grads = jax.value_and_grad(objective)(params, pos, neg, dropout_key)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         params = jax.tree.map(lambda p, u: p - lr * u, params, updates)

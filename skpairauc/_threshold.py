@@ -6,6 +6,7 @@ one-dimensional problem solved here after training:
 
 * :func:`select_threshold` picks the score above which a sample is called
   positive, by exhaustive search over all distinct cut points;
+* :func:`roc_auc` is the weighted ROC AUC of the scores;
 * :func:`fit_sigmoid` fits ``P(y = 1 | s) = sigmoid(a * s + b)`` by weighted
   maximum likelihood (Platt scaling), optionally with the crossing point
   ``-b / a`` held at a chosen threshold.
@@ -23,7 +24,9 @@ def _cut_points(scores, y, sample_weight):
     Returns ``cuts`` (ascending) and, for "predict positive iff score > cut",
     the true and false positive weights at each cut.
     """
-    order = np.argsort(scores, kind="stable")
+    # Ties end up adjacent in any sort order, and they are summed as groups
+    # below, so the faster unstable sort is enough.
+    order = np.argsort(scores)
     s, pos_w = scores[order], (sample_weight * y)[order]
     neg_w = (sample_weight * (1 - y))[order]
     distinct = np.flatnonzero(np.diff(s) > 0)
@@ -37,6 +40,21 @@ def _cut_points(scores, y, sample_weight):
     # Plus one cut above everything (predict all negative).
     cuts = np.append(cuts, s[-1] + 1.0)
     return cuts, np.append(tp, 0.0), np.append(fp, 0.0)
+
+
+def roc_auc(scores, y, sample_weight):
+    """Weighted ROC AUC (ties count one half), from the cut points.
+
+    Equal to ``sklearn.metrics.roc_auc_score(y, scores,
+    sample_weight=sample_weight)`` but without its input checks, which cost
+    more than the sort on the validation sets of large fits, where the
+    validation AUC is computed after every epoch.
+    """
+    _, tp, fp = _cut_points(scores, y, sample_weight)
+    # tp and fp fall from the totals to 0 as the cut rises: trapezoids of the
+    # ROC curve (a tied group is one diagonal segment: it counts one half).
+    area = np.sum(0.5 * (tp[:-1] + tp[1:]) * (fp[:-1] - fp[1:]))
+    return float(area / (tp[0] * fp[0]))
 
 
 def threshold_metric(scores, y, sample_weight, strategy):

@@ -4,19 +4,27 @@ import jax
 import numpy as np
 import pytest
 
-from skpairauc._pairs import bucket_length, class_layout, sample_task_batch
+from skpairauc._pairs import (
+    bucket_length,
+    class_layout,
+    draw_uniforms,
+    sample_task_batch,
+    uniform_sides,
+)
 
 
 def _sample(y, w, task_class, n_pos=256, n_neg=256, n_draws=40, seed=0, uniform=False):
-    order, bounds, cum = class_layout(y, w, y.max() + 1)
+    # Windows need the shuffled layout the estimator uses for them.
+    rng = np.random.default_rng(seed)
+    order, bounds, cum = class_layout(y, w, y.max() + 1, rng if uniform else None)
     start, stop = bounds[task_class]
     cum_dev = np.full(bucket_length(len(y)), cum[-1], np.float32)
     cum_dev[: len(cum)] = cum
     draw = jax.jit(sample_task_batch, static_argnums=(5, 6, 7))
+    u = draw_uniforms(rng, n_draws, 1, n_pos, n_neg, uniform)
     pos, neg = [], []
     for i in range(n_draws):
-        key = jax.random.key(seed + i)
-        p, n = draw(key, cum_dev, start, stop, len(y), n_pos, n_neg, uniform)
+        p, n = draw(u[i, 0], cum_dev, start, stop, len(y), n_pos, n_neg, uniform)
         pos.append(order[np.asarray(p)])
         neg.append(order[np.asarray(n)])
     return np.concatenate(pos), np.concatenate(neg)
@@ -75,3 +83,44 @@ def test_bucket_length_bounds_waste(n):
     assert length <= max(8, 1.25 * n) or length <= 2 * n and n <= 512
     if length >= 2048:
         assert length % 512 == 0
+
+
+def test_uniform_sides_are_windows_of_a_shuffled_layout():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, 500)
+    order, bounds, _ = class_layout(y, np.ones(500), 3, np.random.default_rng(0))
+    # Sorted by class, each class in shuffled (not original) order, repeatably.
+    assert np.all(np.diff(y[order]) >= 0)
+    first = order[bounds[0, 0] : bounds[0, 1]]
+    assert not np.all(np.diff(first) > 0)
+    again, _, _ = class_layout(y, np.ones(500), 3, np.random.default_rng(0))
+    np.testing.assert_array_equal(order, again)
+
+    cum = np.arange(1, 501, dtype=np.float32)
+    start, stop = bounds[1]
+    size = stop - start
+    for u in ([0.0, 0.0], [0.5, 0.99], [0.999999, 0.3]):
+        pos, neg = sample_task_batch(
+            np.float32(u), cum, start, stop, 500, 40, 100, True
+        )
+        pos, neg = np.asarray(pos), np.asarray(neg)
+        # Consecutive positions inside the class, wrapping around at its end.
+        np.testing.assert_array_equal((pos - pos[0]) % size, np.arange(40) % size)
+        assert np.all((pos >= start) & (pos < stop))
+        # Negatives: consecutive among the positions outside the class.
+        outside = np.where(neg >= stop, neg - size, neg)
+        np.testing.assert_array_equal(
+            (outside - outside[0]) % (500 - size), np.arange(100)
+        )
+        assert not np.any((neg >= start) & (neg < stop))
+
+
+def test_uniform_sides():
+    y = np.array([0, 0, 1, 1, 1])
+    assert uniform_sides(y, np.ones(5), 2)
+    assert uniform_sides(y, np.array([2.0, 2.0, 0.5, 0.5, 0.5]), 2)  # per class
+    assert not uniform_sides(y, np.array([1.0, 2.0, 1.0, 1.0, 1.0]), 2)
+    y3 = np.array([0, 1, 2, 2])
+    assert uniform_sides(y3, np.ones(4), 3)
+    # One-vs-rest: the "rest" side of class 2 mixes weights 1 and 3.
+    assert not uniform_sides(y3, np.array([1.0, 3.0, 1.0, 1.0]), 3)
