@@ -34,11 +34,12 @@ from ._scorers import ACTIVATIONS, forward, init_scorer, to_numpy
 from ._threshold import THRESHOLD_STRATEGIES, fit_sigmoid, roc_auc, select_threshold
 
 # An epoch of the stochastic solvers is one pass over the larger side of every
-# task, but at most MAX_STEPS_PER_EPOCH steps (~64k positives and ~192k negatives drawn
-# with the default batch): on large data the stopping rule then looks at the
-# loss or validation AUC every fraction of a second of training instead of
-# every pass over a million rows, which on 1e6 rows cut the steps to
-# convergence several-fold at the same test AUC (benchmarks/bench_speed.py).
+# task, but at most MAX_STEPS_PER_EPOCH = 250 steps (~32k positives and ~96k
+# negatives drawn with the default batch): on large data the stopping rule then
+# looks at the loss or validation AUC every few hundredths of a second of
+# training instead of every pass over a million rows, which on 1e6 rows cut the
+# steps to convergence several-fold at the same test AUC; 10 epochs of patience
+# are still more than one pass over those rows (benchmarks/bench_speed.py).
 MAX_STEPS_PER_EPOCH = _solvers.MAX_STEPS_PER_EPOCH
 
 # early_stopping="auto" turns early stopping on for the stochastic solvers above

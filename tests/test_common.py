@@ -24,8 +24,9 @@ _WEIGHT_REASON = {
     ),
     "stochastic": (
         "Stochastic solver: a weight-k row is drawn exactly as often in "
-        "expectation as k repeated rows, but the repeated data set has more rows, "
-        "hence longer epochs and a different random stream."
+        "expectation as k repeated rows, but the repeated data set has more rows "
+        "(longer epochs) and equal weights (sampled by windows of a shuffled "
+        "layout instead of by inverse CDF), hence a different random stream."
     ),
 }
 
