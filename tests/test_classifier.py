@@ -216,6 +216,31 @@ def test_second_fit_of_similar_size_does_not_recompile():
         assert _solvers.TRACE_COUNTS == before, params
 
 
+def test_first_fit_traces_the_stochastic_loop_once(imbalanced):
+    # The loop is compiled ahead, in a background thread, from shapes alone;
+    # the fit's own call must then find it cached instead of compiling again.
+    X, y = imbalanced
+    before = _solvers.TRACE_COUNTS["run_epoch"]
+    PairwiseAUCClassifier(
+        hidden_layer_sizes=(7,), activation="tanh", solver="adam", max_iter=2
+    ).fit(X, y)
+    assert _solvers.TRACE_COUNTS["run_epoch"] == before + 1
+
+
+def test_warm_start_leaves_the_previous_weights_untouched(imbalanced):
+    # The solver donates its parameter buffers; warm start must hand it copies.
+    X, y = imbalanced
+    clf = PairwiseAUCClassifier(
+        hidden_layer_sizes=(8,), solver="adam", max_iter=2, warm_start=True
+    ).fit(X, y)
+    previous = clf.coefs_ + clf.intercepts_
+    saved = [a.copy() for a in previous]
+    clf.fit(X, y)
+    for array, copy in zip(previous, saved):
+        np.testing.assert_array_equal(array, copy)
+    assert not np.array_equal(clf.coefs_[0], saved[0])
+
+
 def test_warm_start_continues_from_previous_weights(imbalanced):
     X, y = imbalanced
     clf = PairwiseAUCClassifier(
@@ -247,6 +272,30 @@ def test_early_stopping_picks_threshold_on_validation_data(imbalanced):
     ).fit(X, y)
     assert clf.n_iter_ < 50
     assert clf.best_validation_score_ > 0.8
+
+
+def test_early_stopping_returns_the_best_validated_epoch(imbalanced):
+    # The next epoch starts before the current one is validated; the model
+    # returned must still be the best validated one, not that extra epoch.
+    X, y = imbalanced
+    clf = PairwiseAUCClassifier(
+        hidden_layer_sizes=(8,),
+        solver="adam",
+        learning_rate_init=0.05,
+        early_stopping=True,
+        validation_fraction=0.3,
+        n_iter_no_change=2,
+        max_iter=40,
+        random_state=0,
+    ).fit(X, y)
+    assert clf.n_iter_ < 40  # stopped early, with an extra epoch in flight
+    assert len(clf.validation_scores_) == len(clf.loss_curve_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    # Rebuild the validation split exactly as fit draws it.
+    seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
+    _, held_out = clf._validation_split(np.searchsorted(clf.classes_, y), seed)
+    auc = roc_auc_score(y[held_out], clf.decision_function(X[held_out]))
+    assert auc == pytest.approx(clf.best_validation_score_, abs=1e-6)
 
 
 def test_verbose_prints_progress(imbalanced, capsys):
