@@ -166,7 +166,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         "lbfgs": maximum iterations. "adam"/"sgd": maximum epochs, where an
         epoch is ``max(ceil(n_pos / n_pos_per_batch), ceil(n_neg /
         n_neg_per_batch))`` steps (the largest over tasks), so that every
-        sample is drawn about once per epoch in expectation, capped at 500
+        sample is drawn about once per epoch in expectation, capped at 250
         steps so that large data sets are checked for convergence often.
     tol : float, default=1e-4
         "lbfgs" stops when no gradient entry exceeds ``tol`` in absolute value.
