@@ -39,7 +39,7 @@ from ._threshold import THRESHOLD_STRATEGIES, fit_sigmoid, roc_auc, select_thres
 # looks at the loss or validation AUC every few hundredths of a second of
 # training instead of every pass over a million rows, which on 1e6 rows cut the
 # steps to convergence several-fold at the same test AUC; 10 epochs of patience
-# are still more than one pass over those rows (benchmarks/bench_speed.py).
+# still draw about one pass over those rows' negatives (benchmarks/bench_speed.py).
 MAX_STEPS_PER_EPOCH = _solvers.MAX_STEPS_PER_EPOCH
 
 # early_stopping="auto" turns early stopping on for the stochastic solvers above
