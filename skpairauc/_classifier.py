@@ -33,15 +33,6 @@ from ._pairs import (
 from ._scorers import ACTIVATIONS, forward, init_scorer, to_numpy
 from ._threshold import THRESHOLD_STRATEGIES, fit_sigmoid, roc_auc, select_threshold
 
-# An epoch of the stochastic solvers is one pass over the larger side of every
-# task, but at most MAX_STEPS_PER_EPOCH = 250 steps (~32k positives and ~96k
-# negatives drawn with the default batch): on large data the stopping rule then
-# looks at the loss or validation AUC every few hundredths of a second of
-# training instead of every pass over a million rows, which on 1e6 rows cut the
-# steps to convergence several-fold at the same test AUC; 10 epochs of patience
-# still draw about one pass over those rows' negatives (benchmarks/bench_speed.py).
-MAX_STEPS_PER_EPOCH = _solvers.MAX_STEPS_PER_EPOCH
-
 # early_stopping="auto" turns early stopping on for the stochastic solvers above
 # this many samples, as HistGradientBoostingClassifier does: there a 10%
 # validation split costs little, and the validation ROC AUC, the quantity the
@@ -636,7 +627,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         cum_dev[: len(cum_weight)] = cum_weight
         counts = bounds[:, 1] - bounds[:, 0]
         steps = min(
-            MAX_STEPS_PER_EPOCH,
+            _solvers.MAX_STEPS_PER_EPOCH,
             max(
                 max(
                     math.ceil(counts[c] / self.n_pos_per_batch),
@@ -662,7 +653,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             nonlocal params, opt_state
             draws = draw_uniforms(
                 rng,
-                MAX_STEPS_PER_EPOCH,
+                _solvers.MAX_STEPS_PER_EPOCH,
                 len(tasks),
                 config.n_pos_per_batch,
                 config.n_neg_per_batch,

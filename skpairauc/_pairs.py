@@ -85,13 +85,16 @@ def uniform_sides(y_encoded, sample_weight, n_classes):
     return all(np.ptp(sample_weight[y_encoded == c]) == 0 for c in range(n_classes))
 
 
-def draw_uniforms(rng, n_steps, n_tasks, n_pos, n_neg, uniform):
-    """The random numbers of ``n_steps`` steps, float32 in ``[0, 1)``.
+def draws_width(n_pos, n_neg, uniform):
+    """Random numbers per task and step: one window offset per side when
+    ``uniform``, else one per drawn row."""
+    return 2 if uniform else n_pos + n_neg
 
-    Shape ``(n_steps, n_tasks, 2)`` (one window offset per side) when
-    ``uniform``, else ``(n_steps, n_tasks, n_pos + n_neg)`` (one per draw).
-    """
-    width = 2 if uniform else n_pos + n_neg
+
+def draw_uniforms(rng, n_steps, n_tasks, n_pos, n_neg, uniform):
+    """The random numbers of ``n_steps`` steps, float32 in ``[0, 1)``, of shape
+    ``(n_steps, n_tasks, draws_width(n_pos, n_neg, uniform))``."""
+    width = draws_width(n_pos, n_neg, uniform)
     return rng.random((n_steps, n_tasks, width), dtype=np.float32)
 
 

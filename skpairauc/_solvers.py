@@ -20,7 +20,7 @@ import optax
 from jax import lax
 
 from ._objective import exact_objective, loss_and_derivative
-from ._pairs import sample_task_batch
+from ._pairs import draws_width, sample_task_batch
 from ._scorers import forward, l2_penalty
 
 TRACE_COUNTS = Counter()
@@ -118,8 +118,15 @@ def _sampled_mean_loss_bwd(loss, margin, scaled_deriv, cotangent):
 sampled_mean_loss.defvjp(_sampled_mean_loss_fwd, _sampled_mean_loss_bwd)
 
 
-# Upper bound of the steps of one ``run_epoch`` call: the leading length of its
-# ``draws`` array, fixed so that every epoch length shares one compile.
+# An epoch of the stochastic solvers is one pass over the larger side of every
+# task, but at most this many steps (~32k positives and ~96k negatives drawn
+# with the default batch): on large data the stopping rule then looks at the
+# loss or validation AUC every few hundredths of a second of training instead
+# of every pass over a million rows, which on 1e6 rows cut the steps to
+# convergence several-fold at the same test AUC; 10 epochs of patience still
+# draw about one pass over those rows' negatives (benchmarks/bench_speed.py).
+# It is also the leading length of ``run_epoch``'s ``draws`` array, fixed so
+# that every epoch length shares one compile.
 MAX_STEPS_PER_EPOCH = 250
 
 
@@ -239,10 +246,8 @@ def compile_ahead(params, n_rows, n_tasks, config):
     struct = jax.ShapeDtypeStruct
     p = jax.tree.map(lambda a: struct(np.shape(a), np.float32), params)
     n_features = p["coefs"][0].shape[0]
-    width = (
-        2
-        if config.uniform_weights
-        else (config.n_pos_per_batch + config.n_neg_per_batch)
+    width = draws_width(
+        config.n_pos_per_batch, config.n_neg_per_batch, config.uniform_weights
     )
     i32, f32 = struct((), np.int32), struct((), np.float32)
 
