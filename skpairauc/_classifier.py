@@ -1,104 +1,30 @@
-"""PairwiseAUCClassifier: the estimator that orchestrates the private modules."""
+"""PairwiseAUCClassifier: the estimator, a short sequence of stages.
 
-import contextlib
-import math
-import mmap
-import warnings
+``fit`` reads as: validate the inputs (:mod:`._validation`) -> resolve the
+policy: solver, validation split (:mod:`._policy`) -> initial weights
+(:mod:`._scorers`) -> train: lay out the data and run a solver, which returns a
+result (:mod:`._training`, the only stage that imports JAX) -> fit the
+decision: threshold and probability map (:mod:`._threshold`) -> set every
+fitted attribute, in one place. A failure at any stage leaves the estimator as
+it was before the call.
+"""
+
 from numbers import Integral, Real
 
-import jax
 import numpy as np
-from scipy.special import expit, logit
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
-from threadpoolctl import threadpool_limits
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _solvers
+from ._fork import check_not_forked_after_jax
 from ._losses import LOSSES
-from ._pairs import (
-    bucket_length,
-    class_layout,
-    draw_uniforms,
-    task_classes,
-    uniform_sides,
-)
-from ._scorers import ACTIVATIONS, forward, init_scorer, to_numpy
-from ._threshold import THRESHOLD_STRATEGIES, fit_sigmoid, roc_auc, select_threshold
-
-# early_stopping="auto" turns early stopping on for the stochastic solvers above
-# this many samples, as HistGradientBoostingClassifier does: there a 10%
-# validation split costs little, and the validation ROC AUC, the quantity the
-# user cares about, tells when to stop far sooner than a training loss that an
-# MLP keeps lowering slowly for many epochs.
-EARLY_STOPPING_AUTO_MIN_SAMPLES = 10_000
-
-# "auto" uses the exact solver up to this many positive-negative pairs (summed
-# over tasks). One exact gradient costs about n_pairs / 4e8 s on one core here
-# (see benchmarks/), so 2**24 pairs is ~40 ms per L-BFGS iteration: a full fit
-# in seconds. Beyond it, stochastic steps reach the same AUC far sooner.
-AUTO_EXACT_MAX_PAIRS = 2**24
-
-
-_POPULATE_MIN_BYTES = 1 << 24
-
-
-def _aligned_empty(shape, dtype, alignment=64):
-    """An uninitialised array whose data starts on an ``alignment`` boundary.
-
-    XLA's CPU client aliases a 64-byte aligned NumPy buffer in
-    ``jax.device_put`` instead of copying it, so the padded training copy of X
-    is the only copy made (measured: +0 MB instead of +400 MB for 1e6 x 100).
-
-    Large buffers are mapped with ``MAP_POPULATE`` where the OS has it (Linux),
-    so the kernel provides all pages in one call instead of one page fault per
-    4 KiB page during the copy: 0.16 s instead of ~0.4 s for 400 MB here. A
-    mapping starts on a page boundary, so it is aligned too.
-    """
-    n_bytes = math.prod(shape) * np.dtype(dtype).itemsize
-    if n_bytes >= _POPULATE_MIN_BYTES and hasattr(mmap, "MAP_POPULATE"):
-        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE
-        # The array holds the mapping; it is unmapped when the array is freed.
-        return np.frombuffer(mmap.mmap(-1, n_bytes, flags=flags), dtype).reshape(shape)
-    raw = np.empty(n_bytes + alignment, dtype=np.uint8)
-    offset = -raw.ctypes.data % alignment
-    return raw[offset : offset + n_bytes].view(dtype).reshape(shape)
-
-
-def _padded_rows(X, rows, n_padded, chunk=65536):
-    """``X[rows]`` as float32 in an aligned buffer of ``n_padded`` rows.
-
-    Copies in chunks so no full-size temporary is made (also when ``X`` is
-    float64); the padding rows are zero.
-    """
-    out = _aligned_empty((n_padded, X.shape[1]), np.float32)
-    for begin in range(0, len(rows), chunk):
-        end = min(begin + chunk, len(rows))
-        out[begin:end] = X[rows[begin:end]]
-    out[len(rows) :] = 0.0
-    return out
-
-
-def _chunked_forward(params, X, activation, chunk=16384):
-    """NumPy scores of ``X`` in row chunks, so hidden activations stay small."""
-    return np.concatenate(
-        [
-            forward(np, params, X[begin : begin + chunk], activation)
-            for begin in range(0, max(len(X), 1), chunk)
-        ]
-    ).astype(np.float64)
-
-
-def _label(value):
-    """A class label as a plain Python value, for error messages."""
-    return value.item() if isinstance(value, np.generic) else value
+from ._optimizers import EXACT_SOLVERS, OPTIMIZERS
+from ._policy import resolve_policy
+from ._scorers import ACTIVATIONS, init_scorer, score_rows
+from ._threshold import THRESHOLD_STRATEGIES, fit_decision
+from ._validation import validate_fit_inputs, validated_hidden_layer_sizes
 
 
 class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
@@ -314,7 +240,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "loss": [StrOptions(set(LOSSES))],
         "margin": [Interval(Real, 0, None, closed="neither")],
-        "solver": [StrOptions({"auto", "lbfgs", "adam", "sgd"})],
+        "solver": [StrOptions({"auto", *EXACT_SOLVERS, *OPTIMIZERS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "n_pos_per_batch": [Interval(Integral, 1, None, closed="left")],
         "n_neg_per_batch": [Interval(Integral, 1, None, closed="left")],
@@ -399,131 +325,87 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The fitted classifier.
         """
-        hidden = self._validated_hidden_layer_sizes()
-        X, y = validate_data(
-            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
-        )
-        check_classification_targets(y)
-        classes, y_encoded = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                "PairwiseAUCClassifier needs samples of at least 2 classes to form "
-                "positive-negative pairs; y contains only the class "
-                f"{_label(classes[0])!r}."
-            )
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        class_weight = np.bincount(
-            y_encoded, weights=sample_weight, minlength=len(classes)
-        )
-        if np.any(class_weight <= 0):
-            raise ValueError(
-                "Every class needs a positive total sample_weight; class "
-                f"{_label(classes[np.argmin(class_weight)])!r} has total weight 0."
-            )
-        solver = self._resolve_solver(y_encoded, len(classes))
+        state = dict(self.__dict__)
+        try:
+            fitted = self._fit(X, y, sample_weight)
+        except BaseException:
+            # validate_data sets n_features_in_ early: put everything back.
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+        self.__dict__.update(fitted)
+        return self
+
+    def _fit(self, X, y, sample_weight):
+        """The stages of ``fit``; returns the fitted attributes as a dict."""
+        hidden = validated_hidden_layer_sizes(self.hidden_layer_sizes)
+        inputs = validate_fit_inputs(self, X, y, sample_weight)
         if (
             self.warm_start
             and hasattr(self, "classes_")
-            and not np.array_equal(classes, self.classes_)
+            and not np.array_equal(inputs.classes, self.classes_)
         ):
             raise ValueError(
                 f"warm_start=True needs the same classes as the previous fit: "
-                f"{self.classes_!r} != {classes!r}."
+                f"{self.classes_!r} != {inputs.classes!r}."
             )
-        self.classes_ = classes
-        self.solver_ = solver
+        settings = self.get_params()
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        train, held_out = np.arange(len(y)), None
-        if self.early_stopping is True:
-            train, held_out = self._validation_split(y_encoded, seed)
-        elif (
-            self.early_stopping == "auto"
-            and solver != "lbfgs"
-            and len(y) > EARLY_STOPPING_AUTO_MIN_SAMPLES
-        ):
-            split = self._validation_split(y_encoded, seed)
-            if np.bincount(y_encoded[split[1]], minlength=len(classes)).min() >= 5:
-                train, held_out = split
-        self.early_stopping_ = held_out is not None
+        policy = resolve_policy(settings, inputs.y_encoded, inputs.n_classes, seed)
+        check_not_forked_after_jax()
 
         # One generator for the initial weights, the shuffle and the batches.
         rng = np.random.default_rng(seed)
-        params = self._initial_params(rng, hidden, X.shape[1], len(classes))
-        if solver == "lbfgs":
-            params = self._fit_exact(params, X, y_encoded, sample_weight, train)
+        params = self._initial_params(rng, hidden, inputs.X.shape[1], inputs.n_classes)
+        from . import _training  # JAX is imported here, when training starts
+
+        if policy.solver in EXACT_SOLVERS:
+            result = _training.train_exact(params, inputs, policy, settings)
         else:
-            params = self._fit_stochastic(
-                params, X, y_encoded, sample_weight, train, held_out, seed, rng
+            result = _training.train_stochastic(
+                params, inputs, policy, settings, seed, rng
             )
-        self.coefs_ = params["coefs"]
-        n_outputs = self.coefs_[-1].shape[1]
-        self.intercepts_ = [*params["intercepts"], np.zeros(n_outputs, np.float32)]
-
-        if held_out is None:  # X itself, not X[arange(n)]: no copy of X
-            self._fit_decision(X, y_encoded, sample_weight)
-        else:
-            self._fit_decision(
-                X[held_out], y_encoded[held_out], sample_weight[held_out]
-            )
-        return self
-
-    def _validated_hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
-            raise ValueError(
-                "hidden_layer_sizes must be a sequence of positive integers (or () "
-                f"for a linear scorer), got {self.hidden_layer_sizes!r}."
-            )
-        return tuple(int(s) for s in sizes)
-
-    def _resolve_solver(self, y_encoded, n_classes):
-        stochastic_only = [
-            name
-            for name, used in (
-                ("dropout", self.dropout > 0),
-                ("early_stopping", self.early_stopping is True),
-            )
-            if used
+        coefs = result.params["coefs"]
+        intercepts = [
+            *result.params["intercepts"],
+            np.zeros(coefs[-1].shape[1], np.float32),
         ]
-        if self.solver == "lbfgs" and stochastic_only:
-            raise ValueError(
-                f"{' and '.join(stochastic_only)} need(s) a stochastic solver "
-                "('adam' or 'sgd'); solver='lbfgs' optimises the exact objective."
-            )
-        if self.solver != "auto":
-            return self.solver
-        counts = np.bincount(y_encoded, minlength=n_classes).astype(np.float64)
-        n_pairs = sum(
-            counts[c] * (counts.sum() - counts[c]) for c in task_classes(n_classes)
-        )
-        if n_pairs <= AUTO_EXACT_MAX_PAIRS and not stochastic_only:
-            return "lbfgs"
-        return "adam"
 
-    def _validation_split(self, y_encoded, seed):
-        """Hold out ``validation_fraction`` of each class (at least one row of
-        each class stays in training)."""
-        rng = np.random.RandomState(seed)
-        held_out = []
-        for c in range(len(self.classes_)):
-            members = rng.permutation(np.flatnonzero(y_encoded == c))
-            n_val = min(
-                int(round(self.validation_fraction * len(members))), len(members) - 1
-            )
-            held_out.append(members[:n_val])
-        held_out = np.sort(np.concatenate(held_out))
-        if len(np.unique(y_encoded[held_out])) < 2:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves fewer than 2 "
-                "classes in the validation set, so its ROC AUC is undefined; raise "
-                "validation_fraction or set early_stopping=False."
-            )
-        in_training = np.ones(len(y_encoded), dtype=bool)
-        in_training[held_out] = False
-        return np.flatnonzero(in_training), held_out
+        # On the validation rows with early stopping, else on all of X (X
+        # itself, not X[arange(n)]: no copy of X).
+        rows = slice(None) if policy.held_out is None else policy.held_out
+        scores = score_rows(
+            {"coefs": coefs, "intercepts": intercepts[:-1]},
+            inputs.X[rows],
+            self.activation,
+        )
+        decision = fit_decision(
+            scores,
+            inputs.y_encoded[rows],
+            inputs.sample_weight[rows],
+            self.threshold,
+        )
+        validation_scores = result.validation_scores
+        return {
+            "classes_": inputs.classes,
+            "solver_": policy.solver,
+            "early_stopping_": policy.early_stopping,
+            "coefs_": coefs,
+            "intercepts_": intercepts,
+            "n_iter_": result.n_iter,
+            "t_": result.n_steps,
+            "loss_curve_": result.loss_curve,
+            "best_loss_": float(np.nanmin(result.loss_curve))
+            if np.any(np.isfinite(result.loss_curve))
+            else float("nan"),
+            "validation_scores_": validation_scores,
+            "best_validation_score_": None
+            if validation_scores is None
+            else max(validation_scores),
+            "threshold_": decision.threshold,
+            "calibration_coef_": decision.calibration_coef,
+            "calibration_intercept_": decision.calibration_intercept,
+        }
 
     def _initial_params(self, rng, hidden, n_features, n_classes):
         """NumPy float32 parameters: new ones, or copies of the fitted ones."""
@@ -542,252 +424,10 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                 }
         return init_scorer(rng, n_features, hidden, n_outputs, self.activation)
 
-    def _fit_exact(self, params, X, y_encoded, sample_weight, train):
-        n_classes = len(self.classes_)
-        y_train, w_train = y_encoded[train], sample_weight[train]
-        tasks = task_classes(n_classes)
-        n_rows = bucket_length(len(train))
-        X_dev = jax.device_put(_padded_rows(X, train, n_rows))
-        pos_rows = [np.flatnonzero(y_train == c) for c in tasks]
-        neg_rows = [np.flatnonzero(y_train != c) for c in tasks]
-        n_pos = bucket_length(max(map(len, pos_rows)))
-        n_neg = bucket_length(max(map(len, neg_rows)))
-
-        def pad(row_lists, length):
-            idx = np.zeros((len(tasks), length), np.int32)
-            w = np.zeros((len(tasks), length), np.float32)
-            for t, rows in enumerate(row_lists):
-                idx[t, : len(rows)], w[t, : len(rows)] = rows, w_train[rows]
-            return idx, w
-
-        pos_idx, pos_w = pad(pos_rows, n_pos)
-        neg_idx, neg_w = pad(neg_rows, n_neg)
-        pair_norm = (pos_w.astype(np.float64).sum(1) * neg_w.sum(1)).astype(np.float32)
-        config = _solvers.ExactConfig(
-            activation=self.activation,
-            loss=self.loss,
-            margin=float(self.margin),
-            # At least 256 so that common max_iter values share one compile.
-            history_length=max(256, 1 << (self.max_iter - 1).bit_length()),
-        )
-        params, n_iter, history = _solvers.run_lbfgs(
-            params,
-            X_dev,
-            (pos_idx, pos_w, neg_idx, neg_w, pair_norm),
-            np.float32(self.alpha / w_train.sum()),
-            np.int32(self.max_iter),
-            np.float32(self.tol),
-            config,
-        )
-        X_dev.delete()  # free the padded copy of X now, not at garbage collection
-        self.n_iter_ = self.t_ = int(n_iter)
-        self.loss_curve_ = [float(v) for v in np.asarray(history)[: self.n_iter_]]
-        self.best_loss_ = min(self.loss_curve_)
-        self.validation_scores_ = self.best_validation_score_ = None
-        if self.verbose:
-            print(
-                f"L-BFGS: {self.n_iter_} iterations, loss = {self.loss_curve_[-1]:.8f}"
-            )
-        if self.n_iter_ >= self.max_iter:
-            warnings.warn(
-                f"L-BFGS reached max_iter={self.max_iter} before converging; "
-                "increase max_iter or tol.",
-                ConvergenceWarning,
-            )
-        return to_numpy(params)
-
-    def _fit_stochastic(
-        self, params, X, y_encoded, sample_weight, train, held_out, seed, rng
-    ):
-        n_classes = len(self.classes_)
-        y_train, w_train = y_encoded[train], sample_weight[train]
-        uniform = uniform_sides(y_train, w_train, n_classes)
-        tasks = task_classes(n_classes)
-        n_rows = bucket_length(len(train))
-        config = _solvers.StochasticConfig(
-            activation=self.activation,
-            loss=self.loss,
-            margin=float(self.margin),
-            n_pos_per_batch=int(self.n_pos_per_batch),
-            n_neg_per_batch=int(self.n_neg_per_batch),
-            optimizer=self.solver_,
-            momentum=float(self.momentum),
-            dropout=float(self.dropout),
-            uniform_weights=uniform,
-        )
-        # XLA compiles the training loop while NumPy lays out the data.
-        compiling = _solvers.compile_ahead(params, n_rows, len(tasks), config)
-        # Windows of consecutive rows need the rows shuffled within each class.
-        order, bounds, cum_weight = class_layout(
-            y_train, w_train, n_classes, rng if uniform else None
-        )
-        task_bounds = bounds[tasks].astype(np.int32)
-        X_dev = jax.device_put(_padded_rows(X, train[order], n_rows))
-        cum_dev = np.full(n_rows, cum_weight[-1], np.float32)
-        cum_dev[: len(cum_weight)] = cum_weight
-        counts = bounds[:, 1] - bounds[:, 0]
-        steps = min(
-            _solvers.MAX_STEPS_PER_EPOCH,
-            max(
-                max(
-                    math.ceil(counts[c] / self.n_pos_per_batch),
-                    math.ceil((len(y_train) - counts[c]) / self.n_neg_per_batch),
-                )
-                for c in tasks
-            ),
-        )
-        compiling.result()
-        params = jax.device_put(params)
-        opt_state = _solvers.init_optimizer_state(params, config)
-        lr = np.float32(self.learning_rate_init)
-        reg = np.float32(self.alpha / w_train.sum())
-
-        self.loss_curve_, self.t_ = [], 0
-        self.validation_scores_ = [] if held_out is not None else None
-        best, best_params, no_improvement = np.inf, None, 0
-        if held_out is not None:  # copied once, not at every epoch
-            validation = X[held_out], y_encoded[held_out], sample_weight[held_out]
-
-        def start_epoch(epoch):
-            # Asynchronous: returns while XLA still runs the epoch.
-            nonlocal params, opt_state
-            draws = draw_uniforms(
-                rng,
-                _solvers.MAX_STEPS_PER_EPOCH,
-                len(tasks),
-                config.n_pos_per_batch,
-                config.n_neg_per_batch,
-                uniform,
-            )
-            params, opt_state, loss = _solvers.run_epoch(
-                params,
-                opt_state,
-                draws,
-                np.int32(seed),
-                np.int32(epoch),
-                X_dev,
-                cum_dev,
-                task_bounds,
-                np.int32(len(train)),
-                lr,
-                reg,
-                np.int32(steps),
-                config,
-            )
-            return loss
-
-        # With a validation set, NumPy scores it on the main thread while XLA
-        # trains: one BLAS thread keeps the two from fighting over the cores
-        # (an MLP's validation pass took 50 ms with 2 BLAS threads and 26 ms
-        # with one while XLA was busy, on 2 cores).
-        one_blas_thread = (
-            threadpool_limits(1, user_api="blas")
-            if held_out is not None
-            else contextlib.nullcontext()
-        )
-        with one_blas_thread:
-            loss = start_epoch(1)
-            for epoch in range(1, self.max_iter + 1):
-                self.loss_curve_.append(float(loss))  # waits for the epoch to end
-                self.t_ += steps
-                if held_out is not None:
-                    snapshot = to_numpy(params)
-                    if epoch < self.max_iter:
-                        # Start the next epoch before validating this one: the
-                        # validation AUC is computed in NumPy while XLA trains, on
-                        # another core if there is one. If the stopping rule ends
-                        # the fit here, that epoch is discarded.
-                        loss = start_epoch(epoch + 1)
-                    score = self._validation_auc(snapshot, *validation)
-                    self.validation_scores_.append(score)
-                    criterion = -score
-                else:
-                    snapshot, criterion = None, self.loss_curve_[-1]
-                if self.verbose:
-                    extra = (
-                        "" if held_out is None else f", validation AUC = {score:.6f}"
-                    )
-                    print(
-                        f"Iteration {epoch}, loss = {self.loss_curve_[-1]:.8f}{extra}"
-                    )
-                if not np.isfinite(self.loss_curve_[-1]):
-                    raise FloatingPointError(
-                        f"The training loss diverged at epoch {epoch}; lower "
-                        f"learning_rate_init (now {self.learning_rate_init})."
-                    )
-                if criterion > best - self.tol:
-                    no_improvement += 1
-                else:
-                    no_improvement = 0
-                if criterion < best:
-                    best, best_params = criterion, snapshot
-                if no_improvement >= self.n_iter_no_change:
-                    break
-                if held_out is None and epoch < self.max_iter:
-                    loss = start_epoch(epoch + 1)
-            else:
-                warnings.warn(
-                    f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
-                    "reached and the optimization has not converged yet.",
-                    ConvergenceWarning,
-                )
-        # Free the padded copy of X now, not at garbage collection, once no
-        # discarded epoch uses it any more.
-        jax.block_until_ready(loss)
-        X_dev.delete()
-        self.n_iter_ = epoch
-        self.best_loss_ = min(self.loss_curve_)
-        if held_out is not None:
-            self.best_validation_score_ = max(self.validation_scores_)
-            return best_params
-        self.best_validation_score_ = None
-        return to_numpy(params)
-
-    def _validation_auc(self, params, X, y_encoded, sample_weight):
-        scores = _chunked_forward(params, X, self.activation)
-        if len(self.classes_) == 2:
-            return roc_auc(scores[:, 0], y_encoded, sample_weight)
-        present = [
-            c
-            for c in range(len(self.classes_))
-            if 0 < np.sum(y_encoded == c) < len(y_encoded)
-        ]
-        return float(
-            np.mean(
-                [roc_auc(scores[:, c], y_encoded == c, sample_weight) for c in present]
-            )
-        )
-
-    def _fit_decision(self, X, y_encoded, sample_weight):
-        """Choose the threshold and the score-to-probability map."""
-        scores = self._raw_scores(X)
-        if len(self.classes_) == 2:
-            s, y01 = scores[:, 0], (y_encoded == 1).astype(np.float64)
-            if isinstance(self.threshold, str):
-                threshold = select_threshold(s, y01, sample_weight, self.threshold)
-            else:
-                # The score where the prevalence-calibrated probability is t.
-                a, b = fit_sigmoid(s, y01, sample_weight)
-                threshold = float((logit(self.threshold) - b) / a)
-            slope, _ = fit_sigmoid(s, y01, sample_weight, threshold=threshold)
-            self.threshold_ = threshold
-            self.calibration_coef_ = np.array([slope])
-            self.calibration_intercept_ = np.array([-slope * threshold])
-            return
-        fits = [
-            fit_sigmoid(
-                scores[:, c], (y_encoded == c).astype(np.float64), sample_weight
-            )
-            for c in range(len(self.classes_))
-        ]
-        self.calibration_coef_ = np.array([a for a, _ in fits])
-        self.calibration_intercept_ = np.array([b for _, b in fits])
-        self.threshold_ = -self.calibration_intercept_ / self.calibration_coef_
-
     # ------------------------------------------------------------ predict
     def _raw_scores(self, X):
         params = {"coefs": self.coefs_, "intercepts": self.intercepts_[:-1]}
-        return _chunked_forward(params, X, self.activation)
+        return score_rows(params, X, self.activation)
 
     def decision_function(self, X):
         """Log-odds of the positive class (binary) or of each class.

@@ -1,13 +1,26 @@
 """Pairwise surrogate losses of the score difference ``d = s(x+) - s(x-)``.
 
-Each loss is a small pure JAX function applied elementwise; it upper-bounds (up
-to a constant factor) the 0-1 pairwise loss ``1[d <= 0]`` whose mean over all
-positive-negative pairs is ``1 - ROC AUC``. They can be used directly by plain
-JAX users, e.g. ``jnp.mean(logistic_pairwise_loss(s_pos[:, None] - s_neg))``.
+Each loss upper-bounds (up to a constant factor) the 0-1 pairwise loss
+``1[d <= 0]`` whose mean over all positive-negative pairs is ``1 - ROC AUC``.
+
+``LOSSES`` is the registry: one :class:`PairwiseLoss` entry per value of the
+estimator's ``loss`` parameter, holding the loss value and its derivative
+computed together (they share one ``exp`` for the logistic loss). Training
+uses the entry directly (the exact objective and the stochastic batch loss hand
+the derivative to autodiff through a custom VJP), and the public functions
+below are built from the same entry with a custom JVP, so the two can never
+disagree. Adding a loss is one entry here plus its tests; the estimator's
+parameter constraints read the registry's keys.
+
+Entries are written against an array namespace ``xp`` (``numpy`` or
+``jax.numpy``), so importing this module does not import JAX. The public
+functions can be used directly by plain JAX users, e.g.
+``jnp.mean(logistic_pairwise_loss(s_pos[:, None] - s_neg))``.
 """
 
-import jax
-import jax.numpy as jnp
+import functools
+from collections.abc import Callable
+from typing import NamedTuple
 
 __all__ = [
     "logistic_pairwise_loss",
@@ -17,19 +30,85 @@ __all__ = [
 ]
 
 
-@jax.custom_jvp
-def _softplus(z):
-    # max(z, 0) + log1p(exp(-|z|)) never overflows and is ~4x faster on CPU than
-    # jax.nn.softplus, but autodiff through max/abs gives a derivative of 0 at
-    # z = 0 (the true value is 0.5), which would freeze a zero-initialised linear
-    # scorer; the custom JVP below supplies the exact derivative sigmoid(z).
-    return jnp.maximum(z, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
+class PairwiseLoss(NamedTuple):
+    """A registry entry: ``value_and_derivative(xp, d, margin)``.
+
+    Returns ``(loss(d), dloss/dd)`` elementwise. ``uses_margin`` says whether
+    the ``margin`` parameter changes the loss.
+    """
+
+    value_and_derivative: Callable
+    uses_margin: bool
 
 
-@_softplus.defjvp
-def _softplus_jvp(primals, tangents):
-    (z,), (z_dot,) = primals, tangents
-    return _softplus(z), jax.nn.sigmoid(z) * z_dot
+def _logistic(xp, d, margin):
+    # log(1 + exp(-d)) as max(-d, 0) + log1p(exp(-|d|)): never overflows, and
+    # the derivative -sigmoid(-d) comes from the same exp(-|d|).
+    e = xp.exp(-xp.abs(d))
+    value = xp.maximum(-d, 0.0) + xp.log1p(e)
+    return value, -xp.where(d >= 0, e, 1.0) / (1.0 + e)
+
+
+def _squared_hinge(xp, d, margin):
+    r = xp.maximum(margin - d, 0.0)
+    return r * r, -2.0 * r
+
+
+def _hinge(xp, d, margin):
+    r = margin - d
+    return xp.maximum(r, 0.0), xp.where(r > 0, -1.0, 0.0)
+
+
+def _square(xp, d, margin):
+    r = margin - d
+    return r * r, -2.0 * r
+
+
+LOSSES = {
+    "logistic": PairwiseLoss(_logistic, uses_margin=False),
+    "squared_hinge": PairwiseLoss(_squared_hinge, uses_margin=True),
+    "hinge": PairwiseLoss(_hinge, uses_margin=True),
+    "square": PairwiseLoss(_square, uses_margin=True),
+}
+
+
+def value_and_derivative(name, margin, xp):
+    """``d -> (loss(d), dloss/dd)`` of the registry entry ``name``."""
+    entry = LOSSES[name]
+    return functools.partial(entry.value_and_derivative, xp, margin=margin)
+
+
+@functools.cache
+def _differentiable(name):
+    """The public JAX function of entry ``name``: its value, with the entry's
+    derivative as a custom JVP (exact also where ``max``/``abs`` autodiff would
+    be wrong, e.g. the logistic loss at ``d = 0``). Built on first use, so that
+    importing the package does not import JAX."""
+    import jax
+    import jax.numpy as jnp
+
+    compute = LOSSES[name].value_and_derivative
+
+    @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+    def loss(d, margin):
+        return compute(jnp, d, margin)[0]
+
+    @loss.defjvp
+    def _(margin, primals, tangents):
+        (d,), (d_dot,) = primals, tangents
+        value, derivative = compute(jnp, d, margin)
+        return value, derivative * d_dot
+
+    return loss
+
+
+def _apply(name, d, margin):
+    import jax.numpy as jnp
+
+    d = jnp.asarray(d)
+    if not jnp.issubdtype(d.dtype, jnp.floating):
+        d = d.astype(jnp.float32)
+    return _differentiable(name)(d, float(margin))
 
 
 def logistic_pairwise_loss(d):
@@ -71,7 +150,7 @@ def logistic_pairwise_loss(d):
     >>> logistic_pairwise_loss(jnp.array([0.0, 100.0, -100.0])).round(4)
     Array([  0.6931,   0.    , 100.    ], dtype=float32)
     """
-    return _softplus(-jnp.asarray(d))
+    return _apply("logistic", d, 1.0)
 
 
 def squared_hinge_pairwise_loss(d, margin=1.0):
@@ -108,7 +187,7 @@ def squared_hinge_pairwise_loss(d, margin=1.0):
     >>> squared_hinge_pairwise_loss(jnp.array([-1.0, 0.5, 2.0]))
     Array([4.  , 0.25, 0.  ], dtype=float32)
     """
-    return jnp.square(jnp.maximum(margin - jnp.asarray(d), 0.0))
+    return _apply("squared_hinge", d, margin)
 
 
 def hinge_pairwise_loss(d, margin=1.0):
@@ -145,7 +224,7 @@ def hinge_pairwise_loss(d, margin=1.0):
     >>> hinge_pairwise_loss(jnp.array([-1.0, 0.5, 2.0]))
     Array([2. , 0.5, 0. ], dtype=float32)
     """
-    return jnp.maximum(margin - jnp.asarray(d), 0.0)
+    return _apply("hinge", d, margin)
 
 
 def square_pairwise_loss(d, margin=1.0):
@@ -183,12 +262,4 @@ def square_pairwise_loss(d, margin=1.0):
     >>> square_pairwise_loss(jnp.array([-1.0, 1.0, 3.0]))
     Array([4., 0., 4.], dtype=float32)
     """
-    return jnp.square(margin - jnp.asarray(d))
-
-
-LOSSES = {
-    "logistic": logistic_pairwise_loss,
-    "squared_hinge": squared_hinge_pairwise_loss,
-    "hinge": hinge_pairwise_loss,
-    "square": square_pairwise_loss,
-}
+    return _apply("square", d, margin)

@@ -23,45 +23,14 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from ._losses import value_and_derivative as _loss_entry
+
 # A tile of 256 x 512 pairs is 512 KiB per float32 temporary: the few live ones
 # stay in the L2 cache and far below a 32 MB budget. Measured on one core here,
 # tiles of 256 x 512 and 512 x 512 were fastest (about 450 M pairs/s for the
 # logistic loss and its gradient); 1024 x 1024 tiles spill and run ~40% slower.
 TILE_PAIRS = 256 * 512
 BLOCK_POS = 256
-
-
-def loss_and_derivative(loss, margin):
-    """Return ``d -> (loss(d), dloss/dd)`` computed together, elementwise."""
-    if loss == "logistic":
-
-        def value_and_derivative(d):
-            e = jnp.exp(-jnp.abs(d))
-            value = jnp.maximum(-d, 0.0) + jnp.log1p(e)
-            # d/dd log(1 + exp(-d)) = -sigmoid(-d), from the same exp(-|d|).
-            return value, -jnp.where(d >= 0, e, 1.0) / (1.0 + e)
-
-    elif loss == "squared_hinge":
-
-        def value_and_derivative(d):
-            r = jnp.maximum(margin - d, 0.0)
-            return r * r, -2.0 * r
-
-    elif loss == "hinge":
-
-        def value_and_derivative(d):
-            r = margin - d
-            return jnp.maximum(r, 0.0), jnp.where(r > 0, -1.0, 0.0)
-
-    elif loss == "square":
-
-        def value_and_derivative(d):
-            r = margin - d
-            return r * r, -2.0 * r
-
-    else:  # pragma: no cover - guarded by parameter validation
-        raise ValueError(f"unknown loss {loss!r}")
-    return value_and_derivative
 
 
 def tile_shape(n_pos, n_neg):
@@ -78,7 +47,7 @@ def tile_shape(n_pos, n_neg):
 
 def _tile_sums(s_pos, w_pos, s_neg, w_neg, loss, margin):
     """Weighted pair-loss sum and its gradients w.r.t. both score vectors."""
-    value_and_derivative = loss_and_derivative(loss, margin)
+    value_and_derivative = _loss_entry(loss, margin, jnp)
     block_pos, block_neg = tile_shape(s_pos.shape[0], s_neg.shape[0])
     pos_tiles = (s_pos.reshape(-1, block_pos), w_pos.reshape(-1, block_pos))
     neg_tiles = (s_neg.reshape(-1, block_neg), w_neg.reshape(-1, block_neg))

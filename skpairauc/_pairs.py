@@ -27,75 +27,17 @@ exactly as often as ``k`` adjacent copies of it would be.
 """
 
 import jax.numpy as jnp
-import numpy as np
 
-
-def class_layout(y_encoded, sample_weight, n_classes, rng=None):
-    """Sort rows by class and summarise the layout.
-
-    Parameters
-    ----------
-    y_encoded : ndarray of shape (n_samples,)
-        Class indices in ``[0, n_classes)``.
-    sample_weight : ndarray of shape (n_samples,)
-        Non-negative weights.
-    n_classes : int
-        Number of classes.
-    rng : numpy.random.Generator, default=None
-        If given, rows are shuffled within each class; else they keep their
-        order (a stable sort).
-
-    Returns
-    -------
-    order : ndarray of shape (n_samples,)
-        Permutation that sorts the rows by class.
-    bounds : ndarray of shape (n_classes, 2)
-        ``[start, stop)`` of each class in sorted order.
-    cum_weight : ndarray of shape (n_samples,)
-        Cumulative sample weights in sorted order (float64).
-    """
-    if rng is None:
-        order = np.argsort(y_encoded, kind="stable")
-    else:
-        shuffled = rng.permutation(len(y_encoded))
-        order = shuffled[np.argsort(y_encoded[shuffled], kind="stable")]
-    counts = np.bincount(y_encoded, minlength=n_classes)
-    stop = np.cumsum(counts)
-    bounds = np.stack([stop - counts, stop], axis=1)
-    cum_weight = np.cumsum(sample_weight[order], dtype=np.float64)
-    return order, bounds, cum_weight
-
-
-def task_classes(n_classes):
-    """Class index of the positive side of each task."""
-    return np.array([1]) if n_classes == 2 else np.arange(n_classes)
-
-
-def uniform_sides(y_encoded, sample_weight, n_classes):
-    """Whether every task's two sides have equal weights within each side.
-
-    Then windows give the exact sampling distribution (see the module
-    docstring). True for unweighted data and, for binary targets, for weights
-    that are constant within each class (e.g. ``class_weight``-style weights).
-    """
-    if np.all(sample_weight == sample_weight[0]):
-        return True
-    if n_classes != 2:
-        return False
-    return all(np.ptp(sample_weight[y_encoded == c]) == 0 for c in range(n_classes))
-
-
-def draws_width(n_pos, n_neg, uniform):
-    """Random numbers per task and step: one window offset per side when
-    ``uniform``, else one per drawn row."""
-    return 2 if uniform else n_pos + n_neg
-
-
-def draw_uniforms(rng, n_steps, n_tasks, n_pos, n_neg, uniform):
-    """The random numbers of ``n_steps`` steps, float32 in ``[0, 1)``, of shape
-    ``(n_steps, n_tasks, draws_width(n_pos, n_neg, uniform))``."""
-    width = draws_width(n_pos, n_neg, uniform)
-    return rng.random((n_steps, n_tasks, width), dtype=np.float32)
+# The NumPy side of the layout (sorting rows by class, the random numbers, the
+# buckets) lives in ``_layout.py``; re-exported here for existing callers.
+from ._layout import (  # noqa: F401
+    bucket_length,
+    class_layout,
+    draw_uniforms,
+    draws_width,
+    task_classes,
+    uniform_sides,
+)
 
 
 def _window(u, offset, count, length):
@@ -159,18 +101,3 @@ def sample_task_batch(u, cum_weight, start, stop, n_rows, n_pos, n_neg, uniform)
     neg = jnp.where(in_class, jnp.where(start > 0, start - 1, stop), neg)
     neg = jnp.clip(neg, 0, n_rows - 1)
     return pos.astype(jnp.int32), neg.astype(jnp.int32)
-
-
-def bucket_length(n):
-    """Round a length up to one of four sizes per octave (at least 8).
-
-    Jitted functions compile once per array shape; padding lengths to these
-    buckets lets data sets of similar size share a compiled training loop while
-    wasting at most 25% (powers of two would waste up to 50%). Lengths of 2,048
-    or more are multiples of 512, which the exact objective's tiles need.
-    """
-    n = max(int(n), 8)
-    if n <= 512:
-        return 1 << (n - 1).bit_length()
-    step = 1 << ((n.bit_length() - 1) - 2)
-    return -(-n // step) * step

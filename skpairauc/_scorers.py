@@ -12,22 +12,25 @@ then needs no JIT compile and works on a fitted estimator without JAX state).
 
 import math
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+
+def _logistic(xp, z):
+    # 0.5 * (1 + tanh(z / 2)) is the logistic function without overflow.
+    return 0.5 * (1.0 + xp.tanh(0.5 * z))
 
 
-def _activate(xp, name, z):
-    if name == "relu":
-        return xp.maximum(z, 0)
-    if name == "tanh":
-        return xp.tanh(z)
-    if name == "logistic":
-        # 0.5 * (1 + tanh(z / 2)) is the logistic function without overflow.
-        return 0.5 * (1.0 + xp.tanh(0.5 * z))
-    return z
+# The registry of hidden activations, keyed by the ``activation`` parameter
+# (whose constraints read these keys): ``f(xp, z)`` for NumPy and jax.numpy.
+ACTIVATIONS = {
+    "identity": lambda xp, z: z,
+    "logistic": _logistic,
+    "tanh": lambda xp, z: xp.tanh(z),
+    "relu": lambda xp, z: xp.maximum(z, 0),
+}
+
+# Glorot-uniform factor of each activation, as in MLPClassifier.
+_INIT_FACTOR = {"logistic": 2.0}
 
 
 def init_scorer(rng, n_features, hidden_layer_sizes, n_outputs, activation):
@@ -63,8 +66,7 @@ def init_scorer(rng, n_features, hidden_layer_sizes, n_outputs, activation):
             "coefs": [np.zeros((n_features, n_outputs), np.float32)],
             "intercepts": [],
         }
-    # sklearn uses a factor 2 for the logistic activation, 6 otherwise.
-    factor = 2.0 if activation == "logistic" else 6.0
+    factor = _INIT_FACTOR.get(activation, 6.0)
     coefs, intercepts = [], []
     for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         bound = math.sqrt(factor / (fan_in + fan_out))
@@ -81,19 +83,33 @@ def forward(xp, params, X, activation, *, dropout_rate=0.0, key=None):
     and ``dropout_rate > 0``; it needs ``xp = jax.numpy``.
     """
     coefs, intercepts = params["coefs"], params["intercepts"]
+    activate = ACTIVATIONS[activation]
     h = X
     for layer, b in enumerate(intercepts):
-        h = _activate(xp, activation, h @ coefs[layer] + b)
+        h = activate(xp, h @ coefs[layer] + b)
         if key is not None and dropout_rate > 0:
+            import jax
+
             keep = 1.0 - dropout_rate
             mask = jax.random.bernoulli(jax.random.fold_in(key, layer), keep, h.shape)
-            h = jnp.where(mask, h / keep, 0.0)
+            h = xp.where(mask, h / keep, 0.0)
     return h @ coefs[-1]
 
 
-def l2_penalty(params):
+def l2_penalty(xp, params):
     """Half the squared L2 norm of the weights (biases are not penalised)."""
-    return 0.5 * sum(jnp.vdot(W, W) for W in params["coefs"])
+    return 0.5 * sum(xp.vdot(W, W) for W in params["coefs"])
+
+
+def score_rows(params, X, activation, chunk=16384):
+    """NumPy float64 scores of ``X`` in row chunks, so hidden activations stay
+    small (prediction and the validation score)."""
+    return np.concatenate(
+        [
+            forward(np, params, X[begin : begin + chunk], activation)
+            for begin in range(0, max(len(X), 1), chunk)
+        ]
+    ).astype(np.float64)
 
 
 def to_numpy(params):

@@ -8,8 +8,8 @@ reuses the compiled loop. ``TRACE_COUNTS`` counts traces; the tests use it to
 prove that a second fit does not recompile.
 """
 
+import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import NamedTuple
 
@@ -19,8 +19,11 @@ import numpy as np
 import optax
 from jax import lax
 
-from ._objective import exact_objective, loss_and_derivative
-from ._pairs import draws_width, sample_task_batch
+from ._layout import MAX_STEPS_PER_EPOCH, draws_width
+from ._losses import value_and_derivative
+from ._objective import exact_objective
+from ._optimizers import make_optimizer
+from ._pairs import sample_task_batch
 from ._scorers import forward, l2_penalty
 
 TRACE_COUNTS = Counter()
@@ -48,18 +51,6 @@ class ExactConfig(NamedTuple):
     margin: float
     history_length: int
     memory_size: int = 10
-
-
-def make_optimizer(name, momentum):
-    """The direction of an update, before scaling by ``-learning_rate``.
-
-    The learning rate is applied outside the optax chain so that it stays a
-    traced value: a new ``learning_rate_init`` then needs no new compile.
-    """
-    if name == "adam":
-        return optax.scale_by_adam()
-    # Nesterov momentum, as MLPClassifier's default for "sgd".
-    return optax.trace(decay=momentum, nesterov=momentum > 0)
 
 
 def batch_loss(params, X, pos, neg, key, config):
@@ -102,12 +93,12 @@ def sampled_mean_loss(d, loss, margin):
 
 
 def _sampled_value(d, loss, margin):
-    value, _ = loss_and_derivative(loss, margin)(d[..., :N_NEG_FOR_VALUE])
+    value, _ = value_and_derivative(loss, margin, jnp)(d[..., :N_NEG_FOR_VALUE])
     return jnp.mean(value)
 
 
 def _sampled_mean_loss_fwd(d, loss, margin):
-    _, deriv = loss_and_derivative(loss, margin)(d)
+    _, deriv = value_and_derivative(loss, margin, jnp)(d)
     return _sampled_value(d, loss, margin), deriv / d.size
 
 
@@ -116,18 +107,6 @@ def _sampled_mean_loss_bwd(loss, margin, scaled_deriv, cotangent):
 
 
 sampled_mean_loss.defvjp(_sampled_mean_loss_fwd, _sampled_mean_loss_bwd)
-
-
-# An epoch of the stochastic solvers is one pass over the larger side of every
-# task, but at most this many steps (~32k positives and ~96k negatives drawn
-# with the default batch): on large data the stopping rule then looks at the
-# loss or validation AUC every few hundredths of a second of training instead
-# of every pass over a million rows, which on 1e6 rows cut the steps to
-# convergence several-fold at the same test AUC; 10 epochs of patience still
-# draw about one pass over those rows' negatives (benchmarks/bench_speed.py).
-# It is also the leading length of ``run_epoch``'s ``draws`` array, fixed so
-# that every epoch length shares one compile.
-MAX_STEPS_PER_EPOCH = 250
 
 
 @partial(jax.jit, static_argnames="config", donate_argnames=("params", "opt_state"))
@@ -191,7 +170,9 @@ def run_epoch(
     )
 
     def objective(p, pos, neg, dropout_key):
-        return batch_loss(p, X, pos, neg, dropout_key, config) + reg * l2_penalty(p)
+        return batch_loss(p, X, pos, neg, dropout_key, config) + reg * l2_penalty(
+            jnp, p
+        )
 
     def step(i, carry):
         params, opt_state, loss_sum = carry
@@ -223,9 +204,35 @@ def init_optimizer_state(params, config):
     return make_optimizer(config.optimizer, config.momentum).init(params)
 
 
-# One background thread compiles the stochastic loop while the caller lays out
-# the data (see ``compile_ahead``).
-_COMPILER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="skpairauc-compile")
+class BackgroundCompile:
+    """Run ``work`` in a thread that belongs to one fit.
+
+    The fit joins it (``result()``) before it trains and in any case before it
+    returns (``join()`` from a ``finally``), so no thread outlives the fit that
+    started it, and a compile error reaches the caller.
+    """
+
+    def __init__(self, work):
+        self._error = None
+
+        def run():
+            try:
+                work()
+            except BaseException as error:  # passed on by result()
+                self._error = error
+
+        self._thread = threading.Thread(
+            target=run, name="skpairauc-compile", daemon=True
+        )
+        self._thread.start()
+
+    def join(self):
+        self._thread.join()
+
+    def result(self):
+        self.join()
+        if self._error is not None:
+            raise self._error
 
 
 def compile_ahead(params, n_rows, n_tasks, config):
@@ -240,8 +247,9 @@ def compile_ahead(params, n_rows, n_tasks, config):
 
     Returns
     -------
-    concurrent.futures.Future
-        Its ``result()`` re-raises any compile error.
+    BackgroundCompile
+        Owned by the calling fit, which joins it with ``result()``; that
+        re-raises any compile error.
     """
     struct = jax.ShapeDtypeStruct
     p = jax.tree.map(lambda a: struct(np.shape(a), np.float32), params)
@@ -276,7 +284,7 @@ def compile_ahead(params, n_rows, n_tasks, config):
             config,
         ).lower().compile()
 
-    return _COMPILER.submit(work)
+    return BackgroundCompile(work)
 
 
 @partial(jax.jit, static_argnames="config")
@@ -319,7 +327,7 @@ def run_lbfgs(params, X, pairs, reg, max_iter, tol, config):
     def objective(p):
         scores = forward(jnp, p, X, config.activation)
         data_loss = exact_objective(scores, *pairs, config.loss, config.margin)
-        return data_loss + reg * l2_penalty(p)
+        return data_loss + reg * l2_penalty(jnp, p)
 
     optimizer = optax.lbfgs(memory_size=config.memory_size)
     value_and_grad = optax.value_and_grad_from_state(objective)

@@ -7,13 +7,17 @@ one-dimensional problem solved here after training:
 * :func:`select_threshold` picks the score above which a sample is called
   positive, by exhaustive search over all distinct cut points;
 * :func:`roc_auc` is the weighted ROC AUC of the scores;
+* :func:`fit_decision` puts these together into the fitted decision of the
+  estimator (threshold and probability map);
 * :func:`fit_sigmoid` fits ``P(y = 1 | s) = sigmoid(a * s + b)`` by weighted
   maximum likelihood (Platt scaling), optionally with the crossing point
   ``-b / a`` held at a chosen threshold.
 """
 
+from typing import NamedTuple
+
 import numpy as np
-from scipy.special import expit, log_expit
+from scipy.special import expit, log_expit, logit
 
 THRESHOLD_STRATEGIES = ("balanced_accuracy", "f1", "prior")
 
@@ -165,3 +169,49 @@ def fit_sigmoid(scores, y, sample_weight, threshold=None, max_iter=100):
     a = max(theta[0], 1e-6) / scale
     b = -a * center + (theta[1] / 1.0 if threshold is None else 0.0)
     return float(a), float(b)
+
+
+class Decision(NamedTuple):
+    """The fitted decision: ``threshold_``, ``calibration_coef_`` and
+    ``calibration_intercept_`` of the estimator (see its docstring)."""
+
+    threshold: float | np.ndarray
+    calibration_coef: np.ndarray
+    calibration_intercept: np.ndarray
+
+
+def fit_decision(scores, y_encoded, sample_weight, threshold):
+    """Choose the threshold and the score-to-probability map.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_samples, n_tasks)
+        Raw scores of the rows the decision is fitted on; one column for a
+        binary problem, one per class otherwise.
+    y_encoded : ndarray of shape (n_samples,)
+        Class indices.
+    sample_weight : ndarray of shape (n_samples,)
+    threshold : str or float
+        The estimator's ``threshold`` parameter (binary problems only).
+
+    Returns
+    -------
+    Decision
+    """
+    if scores.shape[1] == 1:
+        s, y01 = scores[:, 0], (y_encoded == 1).astype(np.float64)
+        if isinstance(threshold, str):
+            cut = select_threshold(s, y01, sample_weight, threshold)
+        else:
+            # The score where the prevalence-calibrated probability is t.
+            a, b = fit_sigmoid(s, y01, sample_weight)
+            cut = float((logit(threshold) - b) / a)
+        slope, _ = fit_sigmoid(s, y01, sample_weight, threshold=cut)
+        return Decision(cut, np.array([slope]), np.array([-slope * cut]))
+    fits = [
+        fit_sigmoid(scores[:, c], (y_encoded == c).astype(np.float64), sample_weight)
+        for c in range(scores.shape[1])
+    ]
+    coef = np.array([a for a, _ in fits])
+    intercept = np.array([b for _, b in fits])
+    return Decision(-intercept / coef, coef, intercept)

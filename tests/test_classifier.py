@@ -12,6 +12,7 @@ from scipy.special import expit
 from sklearn.metrics import roc_auc_score
 
 from skpairauc import PairwiseAUCClassifier, _solvers
+from skpairauc._layout import validation_split
 
 SOLVERS = [
     dict(solver="lbfgs"),
@@ -293,7 +294,7 @@ def test_early_stopping_returns_the_best_validated_epoch(imbalanced):
     assert clf.best_validation_score_ == max(clf.validation_scores_)
     # Rebuild the validation split exactly as fit draws it.
     seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
-    _, held_out = clf._validation_split(np.searchsorted(clf.classes_, y), seed)
+    _, held_out = validation_split(np.searchsorted(clf.classes_, y), 2, 0.3, seed)
     auc = roc_auc_score(y[held_out], clf.decision_function(X[held_out]))
     assert auc == pytest.approx(clf.best_validation_score_, abs=1e-6)
 

@@ -12,7 +12,7 @@ from skpairauc import (
     square_pairwise_loss,
     squared_hinge_pairwise_loss,
 )
-from skpairauc._objective import loss_and_derivative
+from skpairauc._losses import LOSSES, value_and_derivative
 
 SMOOTH = [logistic_pairwise_loss, squared_hinge_pairwise_loss, square_pairwise_loss]
 ALL = {
@@ -79,13 +79,38 @@ def test_surrogates_upper_bound_zero_one_loss(name):
     assert np.all(np.asarray(value) >= np.asarray(d <= 0) - 1e-6)
 
 
+# Textbook definitions, written independently of the registry.
+DEFINITIONS = {
+    "logistic": lambda d, m: jnp.log(1.0 + jnp.exp(-d)),
+    "squared_hinge": lambda d, m: jnp.maximum(m - d, 0.0) ** 2,
+    "hinge": lambda d, m: jnp.maximum(m - d, 0.0),
+    "square": lambda d, m: (m - d) ** 2,
+}
+
+
+def test_registry_and_public_functions_cover_the_same_losses():
+    assert set(LOSSES) == set(ALL) == set(DEFINITIONS)
+
+
+@pytest.mark.parametrize("margin", [1.0, 0.5])
 @pytest.mark.parametrize("name", list(ALL))
-def test_fused_value_and_derivative_match_autodiff(name):
-    d = jnp.array([-4.0, -1.0, -0.3, 0.0, 0.4, 0.9, 1.3, 5.0])
-    value, deriv = loss_and_derivative(name, 1.0)(d)
-    fn = ALL[name] if name == "logistic" else (lambda x: ALL[name](x, 1.0))
-    np.testing.assert_allclose(value, fn(d), rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(deriv, jax.vmap(jax.grad(fn))(d), rtol=1e-6, atol=1e-7)
+def test_fused_value_and_derivative_match_the_definition(name, margin):
+    # Away from the kinks at d = margin; |d| small enough for the naive form.
+    d = jnp.array([-4.0, -1.0, -0.3, 0.0, 0.4, 0.7, 1.3, 5.0])
+    value, deriv = value_and_derivative(name, margin, jnp)(d)
+    definition = DEFINITIONS[name]
+    np.testing.assert_allclose(value, definition(d, margin), rtol=1e-6, atol=1e-7)
+    expected = jax.vmap(jax.grad(lambda x: definition(x, margin)))(d)
+    np.testing.assert_allclose(deriv, expected, rtol=1e-6, atol=1e-7)
+    # The same entry in NumPy (float64) agrees: one implementation, any xp.
+    value_np, deriv_np = value_and_derivative(name, margin, np)(np.asarray(d, float))
+    np.testing.assert_allclose(value_np, value, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(deriv_np, deriv, rtol=1e-6, atol=1e-7)
+    # The public function is that entry, with that derivative.
+    public = ALL[name] if name == "logistic" else (lambda x: ALL[name](x, margin))
+    if name != "logistic" or margin == 1.0:
+        np.testing.assert_allclose(public(d), value, rtol=1e-6)
+        np.testing.assert_allclose(jax.vmap(jax.grad(public))(d), deriv, rtol=1e-6)
 
 
 def test_jitted_loss_does_not_recompile_on_second_call():

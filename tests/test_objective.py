@@ -5,13 +5,26 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from skpairauc._losses import LOSSES
+from skpairauc import (
+    hinge_pairwise_loss,
+    logistic_pairwise_loss,
+    square_pairwise_loss,
+    squared_hinge_pairwise_loss,
+)
 from skpairauc._objective import all_pairs_loss_sum, exact_objective, tile_shape
 from skpairauc._pairs import bucket_length
 
 
+PUBLIC = {
+    "logistic": lambda d, margin: logistic_pairwise_loss(d),
+    "squared_hinge": squared_hinge_pairwise_loss,
+    "hinge": hinge_pairwise_loss,
+    "square": square_pairwise_loss,
+}
+
+
 def get_loss(name, margin):
-    return LOSSES[name] if name == "logistic" else lambda d: LOSSES[name](d, margin)
+    return lambda d: PUBLIC[name](d, margin)
 
 
 def _padded(values, weights, length):

@@ -1,0 +1,275 @@
+"""How the training data is laid out for the solvers (NumPy only).
+
+Training rows are laid out sorted by class, so class ``c`` occupies the
+contiguous range ``[start[c], stop[c])``. A *task* is one ranking problem: the
+binary problem has one task (``classes_[1]`` against ``classes_[0]``), a
+multiclass problem one task per class (that class against the rest).
+
+* :func:`exact_layout` builds what the exact solver needs: the training rows
+  (float32, zero-padded to a bucketed length) and, per task, the padded index
+  and weight vectors of its positives and negatives;
+* :func:`stochastic_layout` builds what the stochastic solvers need: the rows
+  sorted by class (shuffled within each class when batches are windows, see
+  :mod:`skpairauc._pairs`), the cumulative weights and each task's bounds;
+* :func:`validation_split` holds out a stratified fraction for early stopping.
+
+Lengths are padded to :func:`bucket_length` buckets so that data sets of a
+similar size share one compiled training program.
+"""
+
+import math
+import mmap
+from typing import NamedTuple
+
+import numpy as np
+
+_POPULATE_MIN_BYTES = 1 << 24
+
+# An epoch of the stochastic solvers is one pass over the larger side of every
+# task, but at most this many steps (~32k positives and ~96k negatives drawn
+# with the default batch): on large data the stopping rule then looks at the
+# loss or validation AUC every few hundredths of a second of training instead
+# of every pass over a million rows, which on 1e6 rows cut the steps to
+# convergence several-fold at the same test AUC; 10 epochs of patience still
+# draw about one pass over those rows' negatives (benchmarks/bench_speed.py).
+# It is also the leading length of the stochastic loop's ``draws`` array,
+# fixed so that every epoch length shares one compile.
+MAX_STEPS_PER_EPOCH = 250
+
+
+def bucket_length(n):
+    """Round a length up to one of four sizes per octave (at least 8).
+
+    Jitted functions compile once per array shape; padding lengths to these
+    buckets lets data sets of similar size share a compiled training loop while
+    wasting at most 25% (powers of two would waste up to 50%). Lengths of 2,048
+    or more are multiples of 512, which the exact objective's tiles need.
+    """
+    n = max(int(n), 8)
+    if n <= 512:
+        return 1 << (n - 1).bit_length()
+    step = 1 << ((n.bit_length() - 1) - 2)
+    return -(-n // step) * step
+
+
+def task_classes(n_classes):
+    """Class index of the positive side of each task."""
+    return np.array([1]) if n_classes == 2 else np.arange(n_classes)
+
+
+def class_layout(y_encoded, sample_weight, n_classes, rng=None):
+    """Sort rows by class and summarise the layout.
+
+    Parameters
+    ----------
+    y_encoded : ndarray of shape (n_samples,)
+        Class indices in ``[0, n_classes)``.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weights.
+    n_classes : int
+        Number of classes.
+    rng : numpy.random.Generator, default=None
+        If given, rows are shuffled within each class; else they keep their
+        order (a stable sort).
+
+    Returns
+    -------
+    order : ndarray of shape (n_samples,)
+        Permutation that sorts the rows by class.
+    bounds : ndarray of shape (n_classes, 2)
+        ``[start, stop)`` of each class in sorted order.
+    cum_weight : ndarray of shape (n_samples,)
+        Cumulative sample weights in sorted order (float64).
+    """
+    if rng is None:
+        order = np.argsort(y_encoded, kind="stable")
+    else:
+        shuffled = rng.permutation(len(y_encoded))
+        order = shuffled[np.argsort(y_encoded[shuffled], kind="stable")]
+    counts = np.bincount(y_encoded, minlength=n_classes)
+    stop = np.cumsum(counts)
+    bounds = np.stack([stop - counts, stop], axis=1)
+    cum_weight = np.cumsum(sample_weight[order], dtype=np.float64)
+    return order, bounds, cum_weight
+
+
+def uniform_sides(y_encoded, sample_weight, n_classes):
+    """Whether every task's two sides have equal weights within each side.
+
+    Then windows give the exact sampling distribution (see the module
+    docstring). True for unweighted data and, for binary targets, for weights
+    that are constant within each class (e.g. ``class_weight``-style weights).
+    """
+    if np.all(sample_weight == sample_weight[0]):
+        return True
+    if n_classes != 2:
+        return False
+    return all(np.ptp(sample_weight[y_encoded == c]) == 0 for c in range(n_classes))
+
+
+def draws_width(n_pos, n_neg, uniform):
+    """Random numbers per task and step: one window offset per side when
+    ``uniform``, else one per drawn row."""
+    return 2 if uniform else n_pos + n_neg
+
+
+def draw_uniforms(rng, n_steps, n_tasks, n_pos, n_neg, uniform):
+    """The random numbers of ``n_steps`` steps, float32 in ``[0, 1)``, of shape
+    ``(n_steps, n_tasks, draws_width(n_pos, n_neg, uniform))``."""
+    width = draws_width(n_pos, n_neg, uniform)
+    return rng.random((n_steps, n_tasks, width), dtype=np.float32)
+
+
+def aligned_empty(shape, dtype, alignment=64):
+    """An uninitialised array whose data starts on an ``alignment`` boundary.
+
+    XLA's CPU client aliases a 64-byte aligned NumPy buffer in
+    ``jax.device_put`` instead of copying it, so the padded training copy of X
+    is the only copy made (measured: +0 MB instead of +400 MB for 1e6 x 100).
+
+    Large buffers are mapped with ``MAP_POPULATE`` where the OS has it (Linux),
+    so the kernel provides all pages in one call instead of one page fault per
+    4 KiB page during the copy: 0.16 s instead of ~0.4 s for 400 MB here. A
+    mapping starts on a page boundary, so it is aligned too.
+    """
+    n_bytes = math.prod(shape) * np.dtype(dtype).itemsize
+    if n_bytes >= _POPULATE_MIN_BYTES and hasattr(mmap, "MAP_POPULATE"):
+        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE
+        # The array holds the mapping; it is unmapped when the array is freed.
+        return np.frombuffer(mmap.mmap(-1, n_bytes, flags=flags), dtype).reshape(shape)
+    raw = np.empty(n_bytes + alignment, dtype=np.uint8)
+    offset = -raw.ctypes.data % alignment
+    return raw[offset : offset + n_bytes].view(dtype).reshape(shape)
+
+
+def padded_rows(X, rows, n_padded, chunk=65536):
+    """``X[rows]`` as float32 in an aligned buffer of ``n_padded`` rows.
+
+    Copies in chunks so no full-size temporary is made (also when ``X`` is
+    float64); the padding rows are zero.
+    """
+    out = aligned_empty((n_padded, X.shape[1]), np.float32)
+    for begin in range(0, len(rows), chunk):
+        end = min(begin + chunk, len(rows))
+        out[begin:end] = X[rows[begin:end]]
+    out[len(rows) :] = 0.0
+    return out
+
+
+class ExactLayout(NamedTuple):
+    """The exact solver's inputs.
+
+    ``rows`` is ``(n_padded, n_features)`` float32 (padding rows are zero);
+    ``pairs`` is ``(pos_idx, pos_w, neg_idx, neg_w, pair_norm)`` as
+    :func:`skpairauc._objective.exact_objective` takes them.
+    """
+
+    rows: np.ndarray
+    pairs: tuple
+    total_weight: float
+
+
+def exact_layout(X, y_encoded, sample_weight, train, n_classes):
+    """Lay out the training rows ``train`` for the exact solver."""
+    y_train, w_train = y_encoded[train], sample_weight[train]
+    tasks = task_classes(n_classes)
+    rows = padded_rows(X, train, bucket_length(len(train)))
+    pos_rows = [np.flatnonzero(y_train == c) for c in tasks]
+    neg_rows = [np.flatnonzero(y_train != c) for c in tasks]
+    n_pos = bucket_length(max(map(len, pos_rows)))
+    n_neg = bucket_length(max(map(len, neg_rows)))
+
+    def pad(row_lists, length):
+        idx = np.zeros((len(tasks), length), np.int32)
+        w = np.zeros((len(tasks), length), np.float32)
+        for t, members in enumerate(row_lists):
+            idx[t, : len(members)], w[t, : len(members)] = members, w_train[members]
+        return idx, w
+
+    pos_idx, pos_w = pad(pos_rows, n_pos)
+    neg_idx, neg_w = pad(neg_rows, n_neg)
+    pair_norm = (pos_w.astype(np.float64).sum(1) * neg_w.sum(1)).astype(np.float32)
+    return ExactLayout(
+        rows, (pos_idx, pos_w, neg_idx, neg_w, pair_norm), float(w_train.sum())
+    )
+
+
+class StochasticLayout(NamedTuple):
+    """The stochastic solvers' inputs.
+
+    ``rows``: the training rows sorted by class, float32, zero-padded;
+    ``cum_weight``: their cumulative weights, padded with the total;
+    ``task_bounds``: ``[start, stop)`` of each task's positive class;
+    ``n_rows``: the number of real rows; ``steps_per_epoch``: see
+    :func:`steps_per_epoch`.
+    """
+
+    rows: np.ndarray
+    cum_weight: np.ndarray
+    task_bounds: np.ndarray
+    n_rows: int
+    steps_per_epoch: int
+    total_weight: float
+
+
+def steps_per_epoch(class_counts, n_classes, n_pos_per_batch, n_neg_per_batch):
+    """Steps that draw every row of the larger side of each task about once,
+    at most ``MAX_STEPS_PER_EPOCH``."""
+    n_rows = int(np.sum(class_counts))
+    return min(
+        MAX_STEPS_PER_EPOCH,
+        max(
+            max(
+                math.ceil(class_counts[c] / n_pos_per_batch),
+                math.ceil((n_rows - class_counts[c]) / n_neg_per_batch),
+            )
+            for c in task_classes(n_classes)
+        ),
+    )
+
+
+def stochastic_layout(
+    X, y_encoded, sample_weight, train, n_classes, uniform, batch, rng
+):
+    """Lay out the training rows ``train`` for the stochastic solvers.
+
+    ``batch`` is ``(n_pos_per_batch, n_neg_per_batch)``; ``rng`` shuffles the
+    rows within each class when ``uniform`` (windows need a shuffled layout).
+    """
+    y_train, w_train = y_encoded[train], sample_weight[train]
+    tasks = task_classes(n_classes)
+    n_padded = bucket_length(len(train))
+    order, bounds, cum_weight = class_layout(
+        y_train, w_train, n_classes, rng if uniform else None
+    )
+    rows = padded_rows(X, train[order], n_padded)
+    cum = np.full(n_padded, cum_weight[-1], np.float32)
+    cum[: len(cum_weight)] = cum_weight
+    counts = bounds[:, 1] - bounds[:, 0]
+    return StochasticLayout(
+        rows=rows,
+        cum_weight=cum,
+        task_bounds=bounds[tasks].astype(np.int32),
+        n_rows=len(train),
+        steps_per_epoch=steps_per_epoch(counts, n_classes, *batch),
+        total_weight=float(w_train.sum()),
+    )
+
+
+def validation_split(y_encoded, n_classes, fraction, seed):
+    """Hold out ``fraction`` of each class, at least one row of each class
+    staying in training.
+
+    Returns ``(train, held_out)`` sorted row indices; ``held_out`` may lack a
+    class (the caller checks what it needs).
+    """
+    rng = np.random.RandomState(seed)
+    held_out = []
+    for c in range(n_classes):
+        members = rng.permutation(np.flatnonzero(y_encoded == c))
+        n_val = min(int(round(fraction * len(members))), len(members) - 1)
+        held_out.append(members[:n_val])
+    held_out = np.sort(np.concatenate(held_out))
+    in_training = np.ones(len(y_encoded), dtype=bool)
+    in_training[held_out] = False
+    return np.flatnonzero(in_training), held_out

@@ -1,0 +1,123 @@
+"""What a fit will do, decided from the parameters and the data before any
+training (NumPy only): the solver, whether to stop early, the rows it trains on."""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._layout import task_classes, validation_split
+
+# early_stopping="auto" turns early stopping on for the stochastic solvers above
+# this many samples, as HistGradientBoostingClassifier does: there a 10%
+# validation split costs little, and the validation ROC AUC, the quantity the
+# user cares about, tells when to stop far sooner than a training loss that an
+# MLP keeps lowering slowly for many epochs.
+EARLY_STOPPING_AUTO_MIN_SAMPLES = 10_000
+
+# early_stopping="auto" needs at least this many held-out rows of every class;
+# with fewer the validation AUC is too noisy to stop on, and the fit trains on
+# all rows instead.
+EARLY_STOPPING_AUTO_MIN_HELD_OUT = 5
+
+# "auto" uses the exact solver up to this many positive-negative pairs (summed
+# over tasks). One exact gradient costs about n_pairs / 4e8 s on one core here
+# (see benchmarks/), so 2**24 pairs is ~40 ms per L-BFGS iteration: a full fit
+# in seconds. Beyond it, stochastic steps reach the same AUC far sooner.
+AUTO_EXACT_MAX_PAIRS = 2**24
+
+
+class Policy(NamedTuple):
+    """The decisions of :func:`resolve_policy`.
+
+    ``train`` are the rows the scorer is trained on; ``held_out`` the rows of
+    the validation set (early stopping), or None.
+    """
+
+    solver: str
+    train: np.ndarray
+    held_out: np.ndarray | None
+
+    @property
+    def early_stopping(self):
+        return self.held_out is not None
+
+
+def _stochastic_only(params):
+    return [
+        name
+        for name, used in (
+            ("dropout", params["dropout"] > 0),
+            ("early_stopping", params["early_stopping"] is True),
+        )
+        if used
+    ]
+
+
+def n_pairs(y_encoded, n_classes):
+    """Positive-negative pairs summed over the tasks."""
+    counts = np.bincount(y_encoded, minlength=n_classes).astype(np.float64)
+    return sum(counts[c] * (counts.sum() - counts[c]) for c in task_classes(n_classes))
+
+
+def resolve_solver(params, y_encoded, n_classes):
+    """The solver a fit uses; raises if the parameters contradict each other."""
+    stochastic_only = _stochastic_only(params)
+    if params["solver"] == "lbfgs" and stochastic_only:
+        raise ValueError(
+            f"{' and '.join(stochastic_only)} need(s) a stochastic solver "
+            "('adam' or 'sgd'); solver='lbfgs' optimises the exact objective."
+        )
+    if params["solver"] != "auto":
+        return params["solver"]
+    if n_pairs(y_encoded, n_classes) <= AUTO_EXACT_MAX_PAIRS and not stochastic_only:
+        return "lbfgs"
+    return "adam"
+
+
+def resolve_policy(params, y_encoded, n_classes, seed):
+    """Decide the solver and the validation split.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's ``get_params()``.
+    y_encoded : ndarray of shape (n_samples,)
+        Class indices.
+    n_classes : int
+        Number of classes.
+    seed : int
+        The fit's integer seed (draws the validation split).
+
+    Returns
+    -------
+    Policy
+    """
+    solver = resolve_solver(params, y_encoded, n_classes)
+    all_rows = np.arange(len(y_encoded))
+    early_stopping = params["early_stopping"]
+    if early_stopping is True:
+        train, held_out = validation_split(
+            y_encoded, n_classes, params["validation_fraction"], seed
+        )
+        if len(np.unique(y_encoded[held_out])) < 2:
+            raise ValueError(
+                f"validation_fraction={params['validation_fraction']} leaves fewer "
+                "than 2 classes in the validation set, so its ROC AUC is undefined; "
+                "raise validation_fraction or set early_stopping=False."
+            )
+        return Policy(solver, train, held_out)
+    if (
+        early_stopping == "auto"
+        and solver != "lbfgs"
+        and len(y_encoded) > EARLY_STOPPING_AUTO_MIN_SAMPLES
+    ):
+        # Only when the split gives every class enough held-out rows: the user
+        # did not ask for early stopping, so a split that cannot support it
+        # means training on all rows, never an error.
+        train, held_out = validation_split(
+            y_encoded, n_classes, params["validation_fraction"], seed
+        )
+        held_out_counts = np.bincount(y_encoded[held_out], minlength=n_classes)
+        if held_out_counts.min() >= EARLY_STOPPING_AUTO_MIN_HELD_OUT:
+            return Policy(solver, train, held_out)
+    return Policy(solver, all_rows, None)

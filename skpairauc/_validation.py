@@ -1,0 +1,69 @@
+"""Checks of the estimator's inputs, before any work (NumPy / scikit-learn only)."""
+
+from numbers import Integral
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+
+class FitInputs(NamedTuple):
+    """Validated training data.
+
+    ``X`` is the validated array (float32 or float64; never the user's array
+    modified); ``y_encoded`` the class indices into ``classes``;
+    ``sample_weight`` float64, non-negative, with a positive total per class.
+    """
+
+    X: np.ndarray
+    y_encoded: np.ndarray
+    classes: np.ndarray
+    sample_weight: np.ndarray
+
+    @property
+    def n_classes(self):
+        return len(self.classes)
+
+
+def label(value):
+    """A class label as a plain Python value, for error messages."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def validated_hidden_layer_sizes(sizes):
+    """``hidden_layer_sizes`` as a tuple of positive ints, or a ValueError."""
+    original = sizes
+    sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+    if not all(isinstance(s, Integral) and s > 0 for s in sizes):
+        raise ValueError(
+            "hidden_layer_sizes must be a sequence of positive integers (or () "
+            f"for a linear scorer), got {original!r}."
+        )
+    return tuple(int(s) for s in sizes)
+
+
+def validate_fit_inputs(estimator, X, y, sample_weight):
+    """Validate ``fit``'s arguments; sets ``n_features_in_`` (and
+    ``feature_names_in_``) on ``estimator`` as ``validate_data`` does."""
+    X, y = validate_data(
+        estimator, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
+    )
+    check_classification_targets(y)
+    classes, y_encoded = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(
+            "PairwiseAUCClassifier needs samples of at least 2 classes to form "
+            "positive-negative pairs; y contains only the class "
+            f"{label(classes[0])!r}."
+        )
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    class_weight = np.bincount(y_encoded, weights=sample_weight, minlength=len(classes))
+    if np.any(class_weight <= 0):
+        raise ValueError(
+            "Every class needs a positive total sample_weight; class "
+            f"{label(classes[np.argmin(class_weight)])!r} has total weight 0."
+        )
+    return FitInputs(X, y_encoded, classes, sample_weight)
