@@ -1,0 +1,316 @@
+"""The stages of ``fit`` and the defects the restructure fixed.
+
+A failed fit leaves the estimator as it was; default early stopping never turns
+a valid fit into an error; a fit in a forked child fails at once instead of
+hanging; registries keep unknown names out; the loop's stopping rule, best
+weights and interruption; NumPy prediction equals the JAX forward pass used in
+training; both branches of the training buffer allocation.
+"""
+
+import multiprocessing
+import threading
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+
+from skpairauc import PairwiseAUCClassifier, _layout, _solvers, _training
+from skpairauc._monitor import StoppingMonitor
+from skpairauc._optimizers import OPTIMIZERS, make_optimizer
+from skpairauc._scorers import ACTIVATIONS, forward, init_scorer
+
+
+def _boom(*args, **kwargs):
+    raise RuntimeError("solver failed")
+
+
+# ------------------------------------------------------------ policy
+def test_default_early_stopping_with_three_positives_trains_on_all_rows():
+    # 10,001 rows, 3 positives: a 10% split cannot hold out a positive. The user
+    # never asked for early stopping, so the fit must work, without it.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10_001, 3))
+    y = np.zeros(len(X), int)
+    y[:3] = 1
+    X[:3] += 2.0
+    clf = PairwiseAUCClassifier(solver="adam", max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf.early_stopping_ is False
+    assert clf.validation_scores_ is None
+
+
+def test_explicit_early_stopping_that_cannot_validate_is_an_error(monkeypatch):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 3)), np.r_[np.ones(3, int), np.zeros(197, int)]
+    monkeypatch.setattr(_training, "train_stochastic", _boom)
+    clf = PairwiseAUCClassifier(solver="adam", early_stopping=True)
+    with pytest.raises(ValueError, match="validation_fraction=0.1 leaves fewer"):
+        clf.fit(X, y)
+
+
+# ------------------------------------------------------------ failed fits
+def test_a_failed_first_fit_leaves_an_unfitted_estimator(imbalanced, monkeypatch):
+    X, y = imbalanced
+    monkeypatch.setattr(_training, "train_exact", _boom)
+    clf = PairwiseAUCClassifier()
+    with pytest.raises(RuntimeError, match="solver failed"):
+        clf.fit(X, y)
+    assert not any(name.endswith("_") for name in vars(clf))
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+
+
+def test_a_failed_refit_keeps_the_previous_model_whole(imbalanced, monkeypatch):
+    X, y = imbalanced
+    clf = PairwiseAUCClassifier(random_state=0).fit(X, y)
+    before = {k: v for k, v in vars(clf).items()}
+    proba = clf.predict_proba(X)
+    monkeypatch.setattr(_training, "train_stochastic", _boom)
+    clf.set_params(solver="adam")
+    with pytest.raises(RuntimeError, match="solver failed"):
+        clf.fit(X[:, :3], y)  # also a new n_features_in_, set by validation
+    assert clf.n_features_in_ == X.shape[1]
+    assert clf.solver_ == "lbfgs"
+    assert set(vars(clf)) == set(before)
+    for name in ("coefs_", "intercepts_", "loss_curve_"):
+        assert getattr(clf, name) is before[name]
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+# ------------------------------------------------------------ fork
+def _fit_in_child(queue, X, y):
+    try:
+        PairwiseAUCClassifier(max_iter=5).fit(X, y)
+        queue.put("fitted")
+    except RuntimeError as error:
+        queue.put(str(error))
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork here"
+)
+def test_a_fit_in_a_child_forked_after_jax_fails_at_once(imbalanced):
+    X, y = imbalanced
+    PairwiseAUCClassifier(max_iter=5).fit(X, y)  # JAX is running in this process
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    with warnings.catch_warnings():
+        # Python warns that fork() in a multi-threaded process may deadlock:
+        # that is the very case this guards.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = context.Process(target=_fit_in_child, args=(queue, X, y))
+        child.start()
+    child.join(timeout=120)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive, "the fit in the forked child hung"
+    message = queue.get(timeout=5)
+    assert "fork" in message and "spawn" in message
+
+
+# ------------------------------------------------------------ registries
+def test_parameter_constraints_read_the_registries():
+    constraints = PairwiseAUCClassifier._parameter_constraints
+    assert constraints["activation"][0].options == set(ACTIVATIONS)
+    assert constraints["solver"][0].options == {"auto", "lbfgs", *OPTIMIZERS}
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(solver="rmsprop"), "solver"),
+        (dict(activation="gelu"), "activation"),
+        (dict(loss="exponential"), "loss"),
+    ],
+)
+def test_unknown_names_never_reach_the_code(imbalanced, params, match, monkeypatch):
+    X, y = imbalanced
+    monkeypatch.setattr(_training, "train_exact", _boom)
+    monkeypatch.setattr(_training, "train_stochastic", _boom)
+    with pytest.raises(ValueError, match=match):
+        PairwiseAUCClassifier(**params).fit(X, y)
+    # And below the estimator, an unknown name is an error, not a default.
+    with pytest.raises(KeyError):
+        make_optimizer("rmsprop", 0.9)
+    with pytest.raises(KeyError):
+        forward(np, init_scorer(None, 2, (), 1, "relu"), np.ones((1, 2)), "gelu")
+
+
+# ------------------------------------------------------------ forward passes
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_numpy_prediction_equals_the_jax_forward_pass(activation, dtype):
+    rng = np.random.default_rng(0)
+    params = init_scorer(rng, 5, (7, 3), 2, activation)
+    X = rng.normal(scale=3.0, size=(50, 5)).astype(dtype)
+    expected = forward(np, params, X.astype(np.float32), activation)
+    # Training casts X to float32 and runs the jitted forward pass.
+    trained = jax.jit(lambda p, x: forward(jnp, p, x, activation))(
+        params, X.astype(np.float32)
+    )
+    np.testing.assert_allclose(np.asarray(trained), expected, rtol=2e-5, atol=2e-5)
+    # The estimator's prediction path, on X of either dtype.
+    clf = PairwiseAUCClassifier((7, 3), activation=activation)
+    clf.coefs_, clf.intercepts_ = params["coefs"], [*params["intercepts"], 0]
+    np.testing.assert_allclose(clf._raw_scores(X), trained, rtol=2e-5, atol=2e-5)
+
+
+def test_dropout_is_inverted_and_only_in_training():
+    rng = np.random.default_rng(0)
+    params = init_scorer(rng, 4, (256,), 1, "relu")
+    X = rng.normal(size=(64, 4)).astype(np.float32)
+    plain = forward(jnp, params, X, "relu")
+    # Without a key (prediction, validation) dropout is off.
+    np.testing.assert_array_equal(
+        forward(jnp, params, X, "relu", dropout_rate=0.5), plain
+    )
+    key = jax.random.key(0)
+    hidden = np.maximum(X @ params["coefs"][0] + params["intercepts"][0], 0)
+    dropped = forward(
+        jnp,
+        {**params, "coefs": [params["coefs"][0], np.eye(256)]},
+        X,
+        "relu",
+        dropout_rate=0.5,
+        key=key,
+    )
+    dropped = np.asarray(dropped)
+    kept = dropped != 0
+    # About half the units are dropped; the kept ones are scaled by 1 / 0.5.
+    assert 0.4 < kept[hidden > 0].mean() < 0.6
+    np.testing.assert_allclose(dropped[kept], 2 * hidden[kept], rtol=1e-5)
+    # The same key gives the same mask, another key another one.
+    again = forward(
+        jnp,
+        {**params, "coefs": [params["coefs"][0], np.eye(256)]},
+        X,
+        "relu",
+        dropout_rate=0.5,
+        key=key,
+    )
+    np.testing.assert_array_equal(again, dropped)
+
+
+def test_a_dropout_fit_differs_from_a_plain_fit_and_is_reproducible(imbalanced):
+    X, y = imbalanced
+    settings = dict(hidden_layer_sizes=(16,), solver="adam", max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = PairwiseAUCClassifier(**settings).fit(X, y)
+        first = PairwiseAUCClassifier(dropout=0.3, **settings).fit(X, y)
+        second = PairwiseAUCClassifier(dropout=0.3, **settings).fit(X, y)
+    assert not np.array_equal(plain.coefs_[0], first.coefs_[0])
+    np.testing.assert_array_equal(first.coefs_[0], second.coefs_[0])
+
+
+# ------------------------------------------------------------ buffers
+@pytest.mark.parametrize("populate", [True, False])
+def test_both_training_buffer_allocations(monkeypatch, populate):
+    # Large buffers are mmap'ed with MAP_POPULATE where it exists; small ones
+    # (or any, without MAP_POPULATE) come from an over-allocated NumPy array.
+    if populate and not hasattr(_layout.mmap, "MAP_POPULATE"):
+        pytest.skip("no MAP_POPULATE on this OS")
+    monkeypatch.setattr(_layout, "_POPULATE_MIN_BYTES", 0 if populate else 1)
+    if not populate:
+        monkeypatch.delattr(_layout.mmap, "MAP_POPULATE")
+    mapped = []
+    real_mmap = _layout.mmap.mmap
+
+    def spy(*args, **kwargs):
+        mapped.append(kwargs.get("flags"))
+        return real_mmap(*args, **kwargs)
+
+    monkeypatch.setattr(_layout.mmap, "mmap", spy)
+    X = np.arange(60.0).reshape(20, 3)
+    rows = np.array([3, 1, 4, 1, 5])
+    out = _layout.padded_rows(X, rows, 8)
+    assert len(mapped) == (1 if populate else 0)
+    assert out.dtype == np.float32 and out.shape == (8, 3)
+    assert out.ctypes.data % 64 == 0
+    np.testing.assert_array_equal(out[:5], X[rows])
+    np.testing.assert_array_equal(out[5:], 0)
+
+
+# ------------------------------------------------------------ the loop
+def test_stopping_monitor_counts_patience_and_keeps_the_best_copy():
+    monitor = StoppingMonitor(tol=0.1, patience=2)
+    assert not monitor.update(1.0, "w1")
+    assert not monitor.update(0.95, "w2")  # better, but by less than tol
+    assert monitor.best_params == "w2"
+    assert monitor.update(0.99, "w3")  # second epoch without improvement
+    assert monitor.best == 0.95 and monitor.best_params == "w2"
+    monitor = StoppingMonitor(tol=0.1, patience=2)
+    for value in (1.0, 0.8, 0.6, 0.4):  # steady improvement never stops
+        assert not monitor.update(value)
+
+
+def test_keyboard_interrupt_leaves_a_usable_model_with_a_warning(
+    imbalanced, monkeypatch
+):
+    X, y = imbalanced
+    calls = {"n": 0}
+    start_epoch = _training._StochasticLoop._start_epoch
+
+    def interrupted(self, *args):
+        calls["n"] += 1
+        if calls["n"] == 4:  # Ctrl-C while the fourth epoch is started
+            raise KeyboardInterrupt
+        return start_epoch(self, *args)
+
+    monkeypatch.setattr(_training._StochasticLoop, "_start_epoch", interrupted)
+    clf = PairwiseAUCClassifier((8,), solver="adam", max_iter=50, random_state=0)
+    with pytest.warns(UserWarning, match="interrupted"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 3
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+def test_lbfgs_on_a_non_finite_objective_warns_and_reports_a_true_best_loss(
+    imbalanced, monkeypatch
+):
+    X, y = imbalanced
+    run_lbfgs = _solvers.run_lbfgs
+
+    def nan_at_third(*args, **kwargs):
+        params, n_iter, history = run_lbfgs(*args, **kwargs)
+        history = np.asarray(history).copy()
+        history[2] = np.nan
+        return params, max(int(n_iter), 3), history
+
+    monkeypatch.setattr(_solvers, "run_lbfgs", nan_at_third)
+    with pytest.warns(ConvergenceWarning, match="non-finite at iteration 3"):
+        clf = PairwiseAUCClassifier(random_state=0).fit(X, y)
+    finite = [v for v in clf.loss_curve_ if np.isfinite(v)]
+    assert clf.best_loss_ == min(finite)
+
+
+def test_concurrent_fits_leave_the_blas_thread_count_alone():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = [p["num_threads"] for p in threadpoolctl.threadpool_info()]
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12_000, 4))
+    y = (X[:, 0] + rng.normal(size=len(X)) > 2).astype(int)
+    errors = []
+
+    def fit():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                PairwiseAUCClassifier(solver="adam", max_iter=3).fit(X, y)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=fit) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    after = [p["num_threads"] for p in threadpoolctl.threadpool_info()]
+    assert after == before
