@@ -356,20 +356,16 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
 
         # One generator for the initial weights, the shuffle and the batches.
         rng = np.random.default_rng(seed)
-        params = self._initial_params(rng, hidden, inputs.X.shape[1], inputs.n_classes)
+        params, warm = self._initial_params(
+            rng, hidden, inputs.X.shape[1], inputs.n_classes
+        )
         from . import _training  # JAX is imported here, when training starts
 
-        if policy.solver in EXACT_SOLVERS:
-            result = _training.train_exact(params, inputs, policy, settings)
-        else:
-            result = _training.train_stochastic(
-                params, inputs, policy, settings, seed, rng
-            )
+        result = _training.train(
+            params, inputs, policy, settings, seed, rng, warm_start=warm
+        )
         coefs = result.params["coefs"]
-        intercepts = [
-            *result.params["intercepts"],
-            np.zeros(coefs[-1].shape[1], np.float32),
-        ]
+        intercepts = [*result.params["intercepts"], np.zeros(coefs[-1].shape[1])]
 
         # On the validation rows with early stopping, else on all of X (X
         # itself, not X[arange(n)]: no copy of X).
@@ -408,7 +404,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         }
 
     def _initial_params(self, rng, hidden, n_features, n_classes):
-        """NumPy float32 parameters: new ones, or copies of the fitted ones."""
+        """Initial parameters and whether they are the fitted ones (on raw
+        inputs, for ``warm_start``) rather than new ones (on standardised
+        inputs)."""
         n_outputs = 1 if n_classes == 2 else n_classes
         if self.warm_start and hasattr(self, "coefs_"):
             shapes = [W.shape for W in self.coefs_]
@@ -417,12 +415,12 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                 # Copies: the stochastic solver donates its input buffers,
                 # which may alias the NumPy memory they were made from.
                 return {
-                    "coefs": [np.array(W, np.float32) for W in self.coefs_],
+                    "coefs": [np.array(W, np.float64) for W in self.coefs_],
                     "intercepts": [
-                        np.array(b, np.float32) for b in self.intercepts_[:-1]
+                        np.array(b, np.float64) for b in self.intercepts_[:-1]
                     ],
-                }
-        return init_scorer(rng, n_features, hidden, n_outputs, self.activation)
+                }, True
+        return init_scorer(rng, n_features, hidden, n_outputs, self.activation), False
 
     # ------------------------------------------------------------ predict
     def _raw_scores(self, X):

@@ -36,6 +36,14 @@ _POPULATE_MIN_BYTES = 1 << 24
 # fixed so that every epoch length shares one compile.
 MAX_STEPS_PER_EPOCH = 250
 
+# And at least this many steps: on small data one pass is a handful of steps,
+# whose mean loss is too noisy for the stopping rule (it stopped adam and sgd
+# on noise, under-trained, at 0.80 AUC where L-BFGS reached 0.87), and
+# max_iter epochs of a few steps were too few steps for the default learning
+# rate. An epoch of at least 50 steps averages that noise away; patience and
+# max_iter, counted in epochs, then mean at least 500 and 10,000 steps.
+MIN_STEPS_PER_EPOCH = 50
+
 
 def bucket_length(n):
     """Round a length up to one of four sizes per octave (at least 8).
@@ -142,18 +150,45 @@ def aligned_empty(shape, dtype, alignment=64):
     return raw[offset : offset + n_bytes].view(dtype).reshape(shape)
 
 
-def padded_rows(X, rows, n_padded, chunk=65536):
-    """``X[rows]`` as float32 in an aligned buffer of ``n_padded`` rows.
+def padded_rows(X, rows, n_padded, n_columns=None, standardizer=None, chunk=65536):
+    """``X[rows]`` as float32 in an aligned buffer of ``n_padded`` rows and
+    ``n_columns`` columns (default: X's), standardised first if a
+    :class:`~skpairauc._scaling.Standardizer` is given.
 
-    Copies in chunks so no full-size temporary is made (also when ``X`` is
-    float64); the padding rows are zero.
+    Copies in chunks so no full-size temporary is made; the standardisation
+    is done in float64 on each chunk, before the cast. Padding rows and
+    columns are zero.
     """
-    out = aligned_empty((n_padded, X.shape[1]), np.float32)
+    n_features = X.shape[1]
+    n_columns = n_features if n_columns is None else n_columns
+    out = aligned_empty((n_padded, n_columns), np.float32)
     for begin in range(0, len(rows), chunk):
         end = min(begin + chunk, len(rows))
-        out[begin:end] = X[rows[begin:end]]
+        block = X[rows[begin:end]]
+        if standardizer is not None:
+            block = standardizer.transform(block)
+        out[begin:end, :n_features] = block
     out[len(rows) :] = 0.0
+    out[:, n_features:] = 0.0
     return out
+
+
+# Feature counts are padded to buckets (zero columns, whose weights start at
+# zero and stay zero) only while the padded copy is small: there the compile
+# dominates a fit, and a sweep over many feature counts shares a few programs.
+# Above it a fit trains long enough that its one compile does not matter, and
+# the padding would only cost memory.
+FEATURE_PADDING_MAX_ELEMENTS = 1 << 24
+
+
+def feature_bucket(n_features, n_padded_rows):
+    """Columns of the training copy: ``n_features`` rounded up to one of four
+    sizes per octave (at least 8), unless the copy would be large."""
+    if n_padded_rows * n_features > FEATURE_PADDING_MAX_ELEMENTS:
+        return n_features
+    n = max(int(n_features), 8)
+    step = 1 << (n.bit_length() - 3)
+    return -(-n // step) * step
 
 
 class ExactLayout(NamedTuple):
@@ -169,11 +204,14 @@ class ExactLayout(NamedTuple):
     total_weight: float
 
 
-def exact_layout(X, y_encoded, sample_weight, train, n_classes):
-    """Lay out the training rows ``train`` for the exact solver."""
+def exact_layout(
+    X, y_encoded, sample_weight, train, n_classes, n_columns=None, standardizer=None
+):
+    """Lay out the training rows ``train`` for the exact solver (see
+    :func:`padded_rows` for ``n_columns`` and ``standardizer``)."""
     y_train, w_train = y_encoded[train], sample_weight[train]
     tasks = task_classes(n_classes)
-    rows = padded_rows(X, train, bucket_length(len(train)))
+    rows = padded_rows(X, train, bucket_length(len(train)), n_columns, standardizer)
     pos_rows = [np.flatnonzero(y_train == c) for c in tasks]
     neg_rows = [np.flatnonzero(y_train != c) for c in tasks]
     n_pos = bucket_length(max(map(len, pos_rows)))
@@ -214,27 +252,35 @@ class StochasticLayout(NamedTuple):
 
 def steps_per_epoch(class_counts, n_classes, n_pos_per_batch, n_neg_per_batch):
     """Steps that draw every row of the larger side of each task about once,
-    at most ``MAX_STEPS_PER_EPOCH``."""
+    at least ``MIN_STEPS_PER_EPOCH`` and at most ``MAX_STEPS_PER_EPOCH``."""
     n_rows = int(np.sum(class_counts))
-    return min(
-        MAX_STEPS_PER_EPOCH,
+    one_pass = max(
         max(
-            max(
-                math.ceil(class_counts[c] / n_pos_per_batch),
-                math.ceil((n_rows - class_counts[c]) / n_neg_per_batch),
-            )
-            for c in task_classes(n_classes)
-        ),
+            math.ceil(class_counts[c] / n_pos_per_batch),
+            math.ceil((n_rows - class_counts[c]) / n_neg_per_batch),
+        )
+        for c in task_classes(n_classes)
     )
+    return min(MAX_STEPS_PER_EPOCH, max(MIN_STEPS_PER_EPOCH, one_pass))
 
 
 def stochastic_layout(
-    X, y_encoded, sample_weight, train, n_classes, uniform, batch, rng
+    X,
+    y_encoded,
+    sample_weight,
+    train,
+    n_classes,
+    uniform,
+    batch,
+    rng,
+    n_columns=None,
+    standardizer=None,
 ):
     """Lay out the training rows ``train`` for the stochastic solvers.
 
     ``batch`` is ``(n_pos_per_batch, n_neg_per_batch)``; ``rng`` shuffles the
-    rows within each class when ``uniform`` (windows need a shuffled layout).
+    rows within each class when ``uniform`` (windows need a shuffled layout);
+    see :func:`padded_rows` for ``n_columns`` and ``standardizer``.
     """
     y_train, w_train = y_encoded[train], sample_weight[train]
     tasks = task_classes(n_classes)
@@ -242,7 +288,7 @@ def stochastic_layout(
     order, bounds, cum_weight = class_layout(
         y_train, w_train, n_classes, rng if uniform else None
     )
-    rows = padded_rows(X, train[order], n_padded)
+    rows = padded_rows(X, train[order], n_padded, n_columns, standardizer)
     cum = np.full(n_padded, cum_weight[-1], np.float32)
     cum[: len(cum_weight)] = cum_weight
     counts = bounds[:, 1] - bounds[:, 0]

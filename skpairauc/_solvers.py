@@ -1,11 +1,13 @@
-"""Jitted training loops: exact (L-BFGS on all pairs) and stochastic (Adam/SGD).
+"""Training programs: the exact objective's value and gradient, and the
+stochastic epoch loop (Adam/SGD).
 
-Both are module-level functions jitted once per *configuration*: the
-architecture (read from the parameter shapes), the loss, the batch shape and
-the bucketed data shapes. Learning rate, penalty, step counts and tolerances
-are traced values, so changing them (or fitting a data set of a similar size)
-reuses the compiled loop. ``TRACE_COUNTS`` counts traces; the tests use it to
-prove that a second fit does not recompile.
+Each is compiled once per *configuration* (the architecture, read from the
+parameter shapes; the loss; the batch shape; the bucketed data shapes) and
+kept by :mod:`skpairauc._programs`, which bounds how many stay loaded and
+saves them on disk for the next process. Learning rate, penalty and step
+counts are traced values, so changing them (or fitting a data set of a similar
+size) reuses the compiled program. ``TRACE_COUNTS`` counts traces; the tests
+use it to prove that a second fit does not recompile.
 """
 
 import threading
@@ -16,9 +18,9 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from jax import lax
 
+from . import _programs
 from ._layout import MAX_STEPS_PER_EPOCH, draws_width
 from ._losses import value_and_derivative
 from ._objective import exact_objective
@@ -44,13 +46,11 @@ class StochasticConfig(NamedTuple):
 
 
 class ExactConfig(NamedTuple):
-    """Static (compile-time) settings of the exact solver."""
+    """Static (compile-time) settings of the exact objective."""
 
     activation: str
     loss: str
     margin: float
-    history_length: int
-    memory_size: int = 10
 
 
 def batch_loss(params, X, pos, neg, key, config):
@@ -109,8 +109,7 @@ def _sampled_mean_loss_bwd(loss, margin, scaled_deriv, cotangent):
 sampled_mean_loss.defvjp(_sampled_mean_loss_fwd, _sampled_mean_loss_bwd)
 
 
-@partial(jax.jit, static_argnames="config", donate_argnames=("params", "opt_state"))
-def run_epoch(
+def _epoch_loop(
     params,
     opt_state,
     draws,
@@ -198,10 +197,100 @@ def run_epoch(
     return params, opt_state, loss_sum / jnp.maximum(n_steps, 1)
 
 
-@partial(jax.jit, static_argnames="config")
+def _epoch_args(params, opt_state, n_rows, n_features, n_tasks, config):
+    """Example arguments (shapes) of the epoch loop."""
+    struct = jax.ShapeDtypeStruct
+    i32, f32 = struct((), np.int32), struct((), np.float32)
+    width = draws_width(
+        config.n_pos_per_batch, config.n_neg_per_batch, config.uniform_weights
+    )
+    return (
+        params,
+        opt_state,
+        struct((MAX_STEPS_PER_EPOCH, n_tasks, width), np.float32),
+        i32,
+        i32,
+        struct((n_rows, n_features), np.float32),
+        struct((n_rows,), np.float32),
+        struct((n_tasks, 2), np.int32),
+        i32,
+        f32,
+        f32,
+        i32,
+    )
+
+
+def _specs(tree):
+    return jax.tree.map(
+        lambda a: (
+            jax.ShapeDtypeStruct(np.shape(a), np.asarray(a).dtype)
+            if not hasattr(a, "dtype")
+            else jax.ShapeDtypeStruct(a.shape, a.dtype)
+        ),
+        tree,
+    )
+
+
+def _optimizer_state_program(params, config):
+    def build(config):
+        return lambda p: make_optimizer(config.optimizer, config.momentum).init(p)
+
+    return _programs.get("init_optimizer_state", build, config, (_specs(params),))
+
+
 def init_optimizer_state(params, config):
     """Fresh optimizer state for the stochastic solver."""
-    return make_optimizer(config.optimizer, config.momentum).init(params)
+    return _optimizer_state_program(params, config)(params)
+
+
+def _epoch_program(params, n_rows, n_features, n_tasks, config):
+    specs = _specs(params)
+    opt_state = jax.eval_shape(
+        lambda p: make_optimizer(config.optimizer, config.momentum).init(p), specs
+    )
+    args = _epoch_args(specs, opt_state, n_rows, n_features, n_tasks, config)
+    return _programs.get(
+        "run_epoch",
+        lambda config: partial(_epoch_loop, config=config),
+        config,
+        args,
+        donate_argnums=(0, 1),
+    )
+
+
+def run_epoch(
+    params,
+    opt_state,
+    draws,
+    seed,
+    epoch,
+    X,
+    cum_weight,
+    bounds,
+    n_rows,
+    lr,
+    reg,
+    n_steps,
+    config,
+):
+    """Run ``n_steps`` stochastic steps of the compiled epoch loop (see
+    ``_epoch_loop`` for the arguments); ``params`` and ``opt_state`` are
+    donated."""
+    program = _epoch_program(params, X.shape[0], X.shape[1], bounds.shape[0], config)
+    return program(
+        params,
+        opt_state,
+        draws,
+        seed,
+        epoch,
+        X,
+        cum_weight,
+        bounds,
+        n_rows,
+        lr,
+        reg,
+        n_steps,
+    )
 
 
 class BackgroundCompile:
@@ -235,15 +324,13 @@ class BackgroundCompile:
             raise self._error
 
 
-def compile_ahead(params, n_rows, n_tasks, config):
-    """Start compiling ``init_optimizer_state`` and ``run_epoch`` in the background.
+def compile_ahead(params, n_rows, n_features, n_tasks, config):
+    """Start getting the stochastic programs in the background.
 
     Compiling needs only shapes, so it can overlap with the copy of ``X`` into
     the training layout (XLA compiles and NumPy copies without holding the
-    GIL). The compiled executables land in JAX's caches, so the later calls
-    with real arrays of these shapes neither trace nor compile again; on a
-    second fit of the same shapes this finds everything cached and returns at
-    once.
+    GIL). The programs land in :mod:`skpairauc._programs`, where the later
+    calls with real arrays find them (or wait for them).
 
     Returns
     -------
@@ -251,108 +338,58 @@ def compile_ahead(params, n_rows, n_tasks, config):
         Owned by the calling fit, which joins it with ``result()``; that
         re-raises any compile error.
     """
-    struct = jax.ShapeDtypeStruct
-    p = jax.tree.map(lambda a: struct(np.shape(a), np.float32), params)
-    n_features = p["coefs"][0].shape[0]
-    width = draws_width(
-        config.n_pos_per_batch, config.n_neg_per_batch, config.uniform_weights
-    )
-    i32, f32 = struct((), np.int32), struct((), np.float32)
 
     def work():
-        # Arguments passed as the estimator passes them (``config`` by position),
-        # since that is part of the cache key; the sharding-free structs match
-        # the uncommitted arrays the estimator passes.
-        init_optimizer_state.trace(p, config).lower().compile()
-        opt_state = jax.tree.map(
-            lambda a: struct(a.shape, a.dtype),
-            jax.eval_shape(init_optimizer_state, p, config),
-        )
-        run_epoch.trace(
-            p,
-            opt_state,
-            struct((MAX_STEPS_PER_EPOCH, n_tasks, width), np.float32),
-            i32,
-            i32,
-            struct((n_rows, n_features), np.float32),
-            struct((n_rows,), np.float32),
-            struct((n_tasks, 2), np.int32),
-            i32,
-            f32,
-            f32,
-            i32,
-            config,
-        ).lower().compile()
+        _optimizer_state_program(params, config)
+        _epoch_program(params, n_rows, n_features, n_tasks, config)
 
     return BackgroundCompile(work)
 
 
-@partial(jax.jit, static_argnames="config")
-def run_lbfgs(params, X, pairs, reg, max_iter, tol, config):
-    """Minimise the exact all-pairs objective with optax's L-BFGS.
+def _exact_value_and_grad(config):
+    """``(theta, X, pairs, reg) -> (value, gradient)`` on flat float32
+    parameters ``theta`` whose layout is ``config.shapes``."""
 
-    The whole optimisation runs inside one ``lax.while_loop``; it stops after
-    ``max_iter`` iterations, when the largest absolute gradient entry is at
-    most ``tol``, or when an iteration no longer decreases the objective by
-    more than float32 round-off.
+    def unflatten(theta):
+        arrays, offset = [], 0
+        for shape in config.shapes:
+            size = int(np.prod(shape))
+            arrays.append(theta[offset : offset + size].reshape(shape))
+            offset += size
+        n_layers = (len(config.shapes) + 1) // 2
+        return {"coefs": arrays[:n_layers], "intercepts": arrays[n_layers:]}
 
-    Parameters
-    ----------
-    params : pytree
-        Initial scorer parameters.
-    X : jax.Array of shape (n_padded, n_features)
-        Training rows (padding rows carry zero weight).
-    pairs : tuple
-        ``(pos_idx, pos_w, neg_idx, neg_w, pair_norm)``, see
-        :func:`skpairauc._objective.exact_objective`.
-    reg : float
-        L2 coefficient (alpha / total weight).
-    max_iter : int
-        Iteration budget (traced), at most ``config.history_length``.
-    tol : float
-        Gradient tolerance.
-    config : ExactConfig
-        Static settings.
-
-    Returns
-    -------
-    params, n_iter, loss_history
-        ``loss_history[:n_iter]`` is the objective at each iterate.
-    """
-    TRACE_COUNTS["run_lbfgs"] += 1
-
-    # Jitted inside the loop so that its jaxpr is traced once and reused by the
-    # several call sites of L-BFGS and its line search (halves fit-time tracing).
-    @jax.jit
-    def objective(p):
-        scores = forward(jnp, p, X, config.activation)
-        data_loss = exact_objective(scores, *pairs, config.loss, config.margin)
+    def objective(theta, X, pairs, reg):
+        TRACE_COUNTS["exact_objective"] += 1
+        p = unflatten(theta)
+        scores = forward(jnp, p, X, config.exact.activation)
+        data_loss = exact_objective(
+            scores, *pairs, config.exact.loss, config.exact.margin
+        )
         return data_loss + reg * l2_penalty(jnp, p)
 
-    optimizer = optax.lbfgs(memory_size=config.memory_size)
-    value_and_grad = optax.value_and_grad_from_state(objective)
-    # Below this relative decrease an iteration only shuffles float32 noise.
-    rel_eps = 10 * jnp.finfo(jnp.float32).eps
+    return jax.value_and_grad(objective)
 
-    def cond(carry):
-        it, _, _, _, done = carry
-        return (it < max_iter) & ~done
 
-    def body(carry):
-        it, params, state, history, _ = carry
-        value, grad = value_and_grad(params, state=state)
-        updates, state = optimizer.update(
-            grad, state, params, value=value, grad=grad, value_fn=objective
-        )
-        params = optax.apply_updates(params, updates)
-        history = history.at[it].set(value)
-        grad_max = optax.tree.max(jax.tree.map(jnp.abs, grad))
-        previous = jnp.where(it > 0, history[jnp.maximum(it - 1, 0)], jnp.inf)
-        stalled = previous - value <= rel_eps * jnp.maximum(jnp.abs(value), 1e-30)
-        done = (grad_max <= tol) | stalled | ~jnp.isfinite(value)
-        return it + 1, params, state, history, done
+class _ExactProgramKey(NamedTuple):
+    exact: ExactConfig
+    shapes: tuple
 
-    history = jnp.full((config.history_length,), jnp.nan, jnp.float32)
-    init = (jnp.zeros((), jnp.int32), params, optimizer.init(params), history, False)
-    n_iter, params, _, history, _ = lax.while_loop(cond, body, init)
-    return params, n_iter, history
+
+def exact_program(params, n_rows, n_features, pairs, config):
+    """The compiled value-and-gradient of the exact objective for these shapes.
+
+    Returns ``(program, flatten, unflatten)``: the program takes flat float32
+    parameters, the rows, the pairs and the penalty coefficient.
+    """
+    shapes = tuple(np.shape(a) for a in (*params["coefs"], *params["intercepts"]))
+    key = _ExactProgramKey(config, shapes)
+    n_params = sum(int(np.prod(shape)) for shape in shapes)
+    struct = jax.ShapeDtypeStruct
+    args = (
+        struct((n_params,), np.float32),
+        struct((n_rows, n_features), np.float32),
+        _specs(pairs),
+        struct((), np.float32),
+    )
+    return _programs.get("exact_value_and_grad", _exact_value_and_grad, key, args)

@@ -7,13 +7,16 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ._scaling import normalized_weights
+
 
 class FitInputs(NamedTuple):
     """Validated training data.
 
     ``X`` is the validated array (float32 or float64; never the user's array
     modified); ``y_encoded`` the class indices into ``classes``;
-    ``sample_weight`` float64, non-negative, with a positive total per class.
+    ``sample_weight`` float64, non-negative, with a positive total per class,
+    rescaled to a mean of 1 over its non-zero entries.
     """
 
     X: np.ndarray
@@ -65,5 +68,18 @@ def validate_fit_inputs(estimator, X, y, sample_weight):
         raise ValueError(
             "Every class needs a positive total sample_weight; class "
             f"{label(classes[np.argmin(class_weight)])!r} has total weight 0."
+        )
+    # Only the ratios of the weights matter (see _scaling.normalized_weights).
+    sample_weight = normalized_weights(sample_weight)
+    in_float32 = np.bincount(
+        y_encoded,
+        weights=sample_weight.astype(np.float32).astype(np.float64),
+        minlength=len(classes),
+    )
+    if np.any(in_float32 <= 0):
+        raise ValueError(
+            "sample_weight spans too many orders of magnitude: the weights of "
+            f"class {label(classes[np.argmin(in_float32)])!r} are below float32's "
+            "range relative to the mean weight (training runs in float32)."
         )
     return FitInputs(X, y_encoded, classes, sample_weight)

@@ -1,6 +1,16 @@
+import os
+import tempfile
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
+
+
+def pytest_configure(config):
+    # Hermetic runs: compiled programs go to a fresh cache of this session, not
+    # to the user's ~/.cache/skpairauc (tests that need another setting set
+    # SKPAIRAUC_CACHE_DIR themselves).
+    os.environ["SKPAIRAUC_CACHE_DIR"] = tempfile.mkdtemp(prefix="skpairauc-tests-")
 
 
 @pytest.fixture(scope="session")

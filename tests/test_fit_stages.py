@@ -271,23 +271,30 @@ def test_keyboard_interrupt_leaves_a_usable_model_with_a_warning(
     assert np.all(np.isfinite(clf.predict_proba(X)))
 
 
-def test_lbfgs_on_a_non_finite_objective_warns_and_reports_a_true_best_loss(
+def test_lbfgs_on_a_non_finite_objective_warns_and_keeps_the_best_weights(
     imbalanced, monkeypatch
 ):
     X, y = imbalanced
-    run_lbfgs = _solvers.run_lbfgs
+    exact_program = _solvers.exact_program
 
-    def nan_at_third(*args, **kwargs):
-        params, n_iter, history = run_lbfgs(*args, **kwargs)
-        history = np.asarray(history).copy()
-        history[2] = np.nan
-        return params, max(int(n_iter), 3), history
+    def nan_after_five_calls(*args, **kwargs):
+        program = exact_program(*args, **kwargs)
+        calls = {"n": 0}
 
-    monkeypatch.setattr(_solvers, "run_lbfgs", nan_at_third)
-    with pytest.warns(ConvergenceWarning, match="non-finite at iteration 3"):
+        def failing(theta, *rest):
+            calls["n"] += 1
+            value, grad = program(theta, *rest)
+            return (np.float32(np.nan) if calls["n"] > 5 else value), grad
+
+        return failing
+
+    monkeypatch.setattr(_solvers, "exact_program", nan_after_five_calls)
+    with pytest.warns(ConvergenceWarning, match="non-finite"):
         clf = PairwiseAUCClassifier(random_state=0).fit(X, y)
-    finite = [v for v in clf.loss_curve_ if np.isfinite(v)]
-    assert clf.best_loss_ == min(finite)
+    assert all(np.isfinite(clf.loss_curve_))
+    assert clf.best_loss_ == min(clf.loss_curve_)
+    assert clf.loss_curve_[-1] <= clf.loss_curve_[0]
+    assert np.all(np.isfinite(clf.predict_proba(X)))
 
 
 def test_concurrent_fits_leave_the_blas_thread_count_alone():

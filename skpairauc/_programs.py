@@ -1,0 +1,233 @@
+"""Compiled training programs: built once, kept in a bounded cache, saved on disk.
+
+Every training program (the exact objective's value and gradient, the
+stochastic epoch loop, the optimizer's initial state) is compiled ahead of
+time for one configuration and one set of (bucketed) shapes, and goes through
+:func:`get`:
+
+* **In memory**, at most ``max_programs`` compiled programs stay loaded,
+  least recently used first out. Every compiled XLA program holds hundreds of
+  memory mappings and megabytes of code; a process that kept them all (a loop
+  over many tables or feature subsets) would run out of mappings and abort.
+  A program is owned by this cache only (it is compiled from a function made
+  for it, through ``jax.jit(...).lower(...).compile()``), so dropping it frees
+  it, and the user's own JAX functions and caches are never touched.
+* **On disk**, compiled programs are serialised under the cache directory
+  (``$SKPAIRAUC_CACHE_DIR``; else ``$XDG_CACHE_HOME/skpairauc``, else
+  ``~/.cache/skpairauc``; an empty ``SKPAIRAUC_CACHE_DIR`` turns it off), so a
+  new process, or a grid-search worker, loads a program in milliseconds
+  instead of compiling it for a second or more. The key covers the program's
+  configuration and shapes, the JAX and jaxlib versions, the device and the
+  package's own source, so a change of any of them compiles anew. Files are
+  written to a temporary name and renamed, so concurrent writers are safe; a
+  directory that cannot be written means no disk cache and one warning.
+
+JAX's own global compilation cache is neither set nor changed: a cache the
+user configured for JAX keeps working as they set it, for their code and ours.
+"""
+
+import hashlib
+import os
+import pickle
+import platform
+import tempfile
+import threading
+import warnings
+from collections import Counter, OrderedDict
+from concurrent.futures import Future
+from pathlib import Path
+
+import jax
+import jaxlib
+import numpy as np
+
+DEFAULT_MAX_PROGRAMS = 24
+
+_lock = threading.Lock()
+_programs = OrderedDict()  # key -> Future of the compiled program
+_max_programs = int(os.environ.get("SKPAIRAUC_MAX_PROGRAMS", DEFAULT_MAX_PROGRAMS))
+_disk_warned = False
+
+#: How programs were obtained in this process: "compiled", "loaded" (from
+#: disk), "reused" (from memory), "evicted". Tests and benchmarks read it.
+STATS = Counter()
+
+
+def set_max_programs(n):
+    """Keep at most ``n`` compiled programs loaded (evicting the oldest now)."""
+    global _max_programs
+    if int(n) < 1:
+        raise ValueError(f"max_programs must be at least 1, got {n!r}.")
+    with _lock:
+        _max_programs = int(n)
+        _evict()
+
+
+def clear():
+    """Drop every compiled program from memory (the disk cache stays)."""
+    with _lock:
+        STATS["evicted"] += len(_programs)
+        _programs.clear()
+
+
+def n_loaded():
+    """Number of compiled programs currently loaded."""
+    return len(_programs)
+
+
+def cache_dir():
+    """The disk cache directory, or None when it is turned off."""
+    configured = os.environ.get("SKPAIRAUC_CACHE_DIR")
+    if configured is not None:
+        return Path(configured).expanduser() if configured.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "skpairauc"
+
+
+def _evict():
+    while len(_programs) > _max_programs:
+        _programs.popitem(last=False)
+        STATS["evicted"] += 1
+
+
+_SOURCE_HASH = None
+
+
+def _environment():
+    """What a compiled program depends on besides its own key."""
+    global _SOURCE_HASH
+    if _SOURCE_HASH is None:
+        digest = hashlib.sha256()
+        for path in sorted(Path(__file__).parent.glob("*.py")):
+            digest.update(path.read_bytes())
+        _SOURCE_HASH = digest.hexdigest()[:16]
+    device = jax.devices()[0]
+    return (
+        jax.__version__,
+        jaxlib.__version__,
+        device.platform,
+        getattr(device, "device_kind", ""),
+        platform.machine(),
+        _SOURCE_HASH,
+    )
+
+
+def _spec(value):
+    dtype = value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
+    return jax.ShapeDtypeStruct(np.shape(value), dtype)
+
+
+def _signature(args):
+    leaves, treedef = jax.tree.flatten(args)
+    specs = [_spec(leaf) for leaf in leaves]
+    return str(treedef), tuple((s.shape, str(s.dtype)) for s in specs), specs, treedef
+
+
+def _disk_path(key):
+    directory = cache_dir()
+    if directory is None:
+        return None
+    digest = hashlib.sha256(repr((key, _environment())).encode()).hexdigest()
+    return directory / f"{key[0]}-{digest[:32]}.bin"
+
+
+def _warn_disk(error):
+    global _disk_warned
+    if not _disk_warned:
+        _disk_warned = True
+        warnings.warn(
+            f"skpairauc could not use its compile cache ({error}); compiled "
+            "programs will not be kept across processes. Set SKPAIRAUC_CACHE_DIR "
+            "to a writable directory, or to an empty value to turn it off.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+
+
+def _load(path):
+    from jax.experimental.serialize_executable import deserialize_and_load
+
+    try:
+        with open(path, "rb") as file:
+            payload, in_tree, out_tree = pickle.load(file)
+        return deserialize_and_load(payload, in_tree, out_tree)
+    except FileNotFoundError:
+        return None
+    except Exception:  # a truncated or stale file: compile anew, overwrite it
+        return None
+
+
+def _save(path, compiled):
+    from jax.experimental.serialize_executable import serialize
+
+    try:
+        blob = pickle.dumps(serialize(compiled))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(blob)
+            os.replace(temporary, path)  # atomic: readers see all or nothing
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as error:
+        _warn_disk(error)
+    except Exception:  # an executable that cannot be serialised: keep it in memory
+        pass
+
+
+def get(name, build, static, args, donate_argnums=()):
+    """The compiled program ``name`` for ``static`` settings and ``args``' shapes.
+
+    Parameters
+    ----------
+    name : str
+        The program's name (part of the key and of the file name).
+    build : callable
+        ``build(static)`` returns the Python function to compile; called only
+        when neither memory nor disk has the program.
+    static : hashable
+        Compile-time settings (a NamedTuple of plain values).
+    args : pytree
+        Example arguments (arrays or ``jax.ShapeDtypeStruct``), positional.
+    donate_argnums : tuple of int
+        Arguments whose buffers the program may reuse.
+
+    Returns
+    -------
+    callable
+        The compiled program; call it with arguments of those shapes.
+    """
+    tree, shapes, specs, treedef = _signature(args)
+    key = (name, static, tree, shapes, tuple(donate_argnums))
+    with _lock:
+        future = _programs.get(key)
+        owner = future is None
+        if owner:  # this call builds it; concurrent callers wait for it
+            future = _programs[key] = Future()
+            _evict()
+        else:
+            _programs.move_to_end(key)
+            STATS["reused"] += 1
+    if not owner:
+        return future.result()
+    try:
+        path = _disk_path(key)
+        compiled = _load(path) if path is not None else None
+        if compiled is not None:
+            STATS["loaded"] += 1
+        else:
+            function = jax.jit(build(static), donate_argnums=donate_argnums)
+            compiled = function.lower(*jax.tree.unflatten(treedef, specs)).compile()
+            STATS["compiled"] += 1
+            if path is not None:
+                _save(path, compiled)
+        future.set_result(compiled)
+    except BaseException as error:
+        with _lock:
+            if _programs.get(key) is future:
+                del _programs[key]
+        future.set_exception(error)
+        raise
+    return compiled

@@ -1,0 +1,122 @@
+"""The internal standardisation of the features and the weights (NumPy only).
+
+Training sees every feature centred and scaled to unit (weighted) variance,
+computed in float64 before the cast to float32, so raw units (a column in
+millions, all of X times 1e20 or 1e-300, an offset of 1e6) train the same
+model as standardised data. The transform is folded into the first layer
+after training (:func:`fold`), so the fitted ``coefs_`` and ``intercepts_``
+describe the model on raw inputs and prediction stays one plain forward pass.
+
+Sample weights only matter through their ratios: :func:`normalized_weights`
+rescales them in float64 to a mean of 1 over the rows with non-zero weight,
+so weights scaled by any positive constant train the same model and pair
+weights ``w_i * w_j`` stay far from float32's limits.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Standardizer(NamedTuple):
+    """``z = (x - mean) / scale`` column by column (float64)."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+
+    def transform(self, X):
+        """Standardised float64 copy of ``X``."""
+        return (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
+
+
+def _blocks(X, rows, chunk):
+    """``X[rows]`` in float64 row chunks (views of X when ``rows`` is None)."""
+    n = len(X) if rows is None else len(rows)
+    for begin in range(0, n, chunk):
+        part = slice(begin, begin + chunk)
+        yield part, np.asarray(X[part] if rows is None else X[rows[part]], np.float64)
+
+
+def _moments(X, rows, w, magnitude, chunk):
+    """Weighted mean and variance of ``X[rows] / magnitude``, shifted by its
+    first row (so large offsets do not cancel catastrophically), in one pass."""
+    shift = np.asarray(X[0 if rows is None else rows[0]], np.float64) / magnitude
+    first = np.zeros(X.shape[1])
+    second = np.zeros(X.shape[1])
+    for part, block in _blocks(X, rows, chunk):
+        block = block / magnitude - shift
+        first += w[part] @ block
+        second += w[part] @ np.square(block)
+    total = w.sum()
+    mean = first / total
+    variance = np.maximum(second / total - np.square(mean), 0.0)
+    return (mean + shift) * magnitude, np.sqrt(variance) * magnitude
+
+
+def fit_standardizer(X, sample_weight, rows=None, chunk=65536):
+    """Weighted column means and standard deviations of ``X[rows]`` (default:
+    all rows) in float64; ``sample_weight`` has one entry per row of ``X``.
+
+    One pass over ``X`` in row chunks (no full-size float64 temporary). If the
+    squares may have overflowed or underflowed (spreads beyond about 1e140 or
+    below 1e-140), a second pass divides each column by its largest absolute
+    value first. Constant columns get a scale of 1 (they become zero).
+    """
+    w = np.asarray(sample_weight, dtype=np.float64)
+    w = w if rows is None else w[rows]
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = _moments(X, rows, w, np.ones(X.shape[1]), chunk)
+    finite = np.all(np.isfinite(mean)) and np.all(np.isfinite(std))
+    if not finite or np.any((std < 1e-140) | (std > 1e140)):
+        magnitude = np.zeros(X.shape[1])
+        for _, block in _blocks(X, rows, chunk):
+            magnitude = np.maximum(magnitude, np.abs(block).max(axis=0))
+        magnitude[magnitude == 0] = 1.0
+        mean, std = _moments(X, rows, w, magnitude, chunk)
+    # A column whose spread is round-off of its mean is constant.
+    constant = std <= 1e-12 * np.abs(mean)
+    std[constant | (std == 0)] = 1.0
+    return Standardizer(mean, std)
+
+
+def fold(params, standardizer):
+    """Parameters on standardised inputs -> the same model on raw inputs.
+
+    ``W0 @ (x - m) / s + b0 = (W0 / s) @ x + (b0 - (m / s) @ W0)``. For a
+    linear scorer the constant ``-(m / s) @ W0`` shifts every score equally;
+    it is dropped (the decision is fitted on the folded scores). Returns
+    float64 arrays.
+    """
+    coefs = [np.asarray(W, dtype=np.float64) for W in params["coefs"]]
+    intercepts = [np.asarray(b, dtype=np.float64) for b in params["intercepts"]]
+    first = coefs[0]
+    coefs[0] = first / standardizer.scale[:, None]
+    if intercepts:
+        intercepts[0] = intercepts[0] - (standardizer.mean / standardizer.scale) @ first
+    return {"coefs": coefs, "intercepts": intercepts}
+
+
+def unfold(params, standardizer):
+    """The inverse of :func:`fold` (for ``warm_start``), as float32."""
+    coefs = [np.asarray(W, dtype=np.float64) for W in params["coefs"]]
+    intercepts = [np.asarray(b, dtype=np.float64) for b in params["intercepts"]]
+    first = coefs[0] * standardizer.scale[:, None]
+    if intercepts:
+        intercepts[0] = intercepts[0] + (standardizer.mean / standardizer.scale) @ first
+    coefs[0] = first
+    return {
+        "coefs": [W.astype(np.float32) for W in coefs],
+        "intercepts": [b.astype(np.float32) for b in intercepts],
+    }
+
+
+def normalized_weights(sample_weight):
+    """``sample_weight`` rescaled to mean 1 over its non-zero entries (float64).
+
+    Scaling all weights by a positive constant leaves the result unchanged.
+    """
+    w = np.asarray(sample_weight, dtype=np.float64)
+    positive = w > 0
+    # Divide by the largest weight first, so the mean cannot overflow.
+    w = w / w.max()
+    return w / w[positive].mean()
