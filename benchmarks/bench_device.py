@@ -16,20 +16,25 @@ Usage::
     python benchmarks/bench_device.py --quick --out /tmp/x   # smoke run
 """
 
-import argparse
-import csv
-import os
-import platform
+import sys
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from skpairauc import PairwiseAUCClassifier, _solvers
+from skpairauc._layout import MAX_STEPS_PER_EPOCH, draw_uniforms
 from skpairauc._objective import all_pairs_loss_sum
-from skpairauc._pairs import draw_uniforms
 from skpairauc._scorers import init_scorer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _harness as harness  # noqa: E402
+from _measure import stochastic_config  # noqa: E402
+
+COLUMNS = ["measure", "value", "unit"]
 
 
 def stochastic_steps_per_second(hidden, n_rows, n_features, n_steps, repeats):
@@ -39,15 +44,13 @@ def stochastic_steps_per_second(hidden, n_rows, n_features, n_steps, repeats):
     n_pos = n_rows // 100
     cum = jnp.arange(1, n_rows + 1, dtype=jnp.float32)
     bounds = jnp.array([[n_rows - n_pos, n_rows]], jnp.int32)
-    config = _solvers.StochasticConfig(
-        "relu", "logistic", 1.0, 128, 384, "adam", 0.9, 0.0, True
-    )
+    config = stochastic_config()
     params = jax.device_put(init_scorer(rng, n_features, hidden, 1, "relu"))
     state = _solvers.init_optimizer_state(params, config)
-    n_steps = min(n_steps, _solvers.MAX_STEPS_PER_EPOCH)  # one call's most
+    n_steps = min(n_steps, MAX_STEPS_PER_EPOCH)  # one call's most
     best = np.inf
     for i in range(repeats + 1):
-        draws = draw_uniforms(rng, _solvers.MAX_STEPS_PER_EPOCH, 1, 128, 384, True)
+        draws = draw_uniforms(rng, MAX_STEPS_PER_EPOCH, 1, 128, 384, True)
         start = time.perf_counter()
         params, state, loss = _solvers.run_epoch(
             params, state, draws, np.int32(0), np.int32(i + 1), X, cum, bounds,
@@ -91,10 +94,9 @@ def whole_fit_seconds(hidden, n_rows, n_features):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny smoke run")
-    parser.add_argument("--out", default="benchmarks/results")
-    args = parser.parse_args(argv)
+    parser = harness.bench_parser(__doc__.splitlines()[0], "device_*.{csv,md}")
+    args = harness.parse_args(parser, argv)
+    harness.start_run()
     q = args.quick
     device = jax.devices()[0]
     rows = []
@@ -122,25 +124,24 @@ def main(argv=None):
         seconds, epochs, steps = whole_fit_seconds(hidden, n_rows, 100)
         record(f"whole fit {n_rows}x100, {label} ({epochs} epochs)", seconds, "s")
 
-    os.makedirs(args.out, exist_ok=True)
     stem = "device_quick" if q else f"device_{device.platform}"
-    with open(os.path.join(args.out, f"{stem}.csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["measure", "value", "unit"])
-        writer.writeheader()
-        writer.writerows(rows)
-    with open(os.path.join(args.out, f"{stem}.md"), "w") as f:
-        f.write(
-            f"# Training throughput on {device.device_kind} ({device.platform})\n\n"
-        )
-        f.write(
+    harness.write_csv(rows, args.out / f"{stem}.csv", COLUMNS)
+    info = harness.machine_info()
+    harness.write_markdown(
+        args.out / f"{stem}.md",
+        [
+            f"# Training throughput on {device.device_kind} ({device.platform})",
+            "",
             f"Command: `python benchmarks/bench_device.py{' --quick' if q else ''}`. "
-            f"jax {jax.__version__}, Python {platform.python_version()}, "
-            f"{os.cpu_count()} CPU cores visible. Best of repeated timings after "
-            "a compiling warm-up; whole fits include compilation.\n\n"
-        )
-        f.write("| measure | value | unit |\n|---|---|---|\n")
-        for row in rows:
-            f.write(f"| {row['measure']} | {row['value']} | {row['unit']} |\n")
+            f"jax {jax.__version__}, Python {info['python']}, "
+            f"{info['nproc']} CPU cores visible, skpairauc checkout "
+            f"{info['revision']}. Best of repeated timings after "
+            "a compiling warm-up; whole fits include compilation.",
+            "",
+            harness.markdown_table(rows, COLUMNS),
+            "",
+        ],
+    )
     return rows
 
 

@@ -40,7 +40,6 @@ Full run (results committed under benchmarks/results/)::
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -52,9 +51,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _data  # noqa: E402
-import _torch_peers  # noqa: E402
+import _harness as harness  # noqa: E402
+from _keel_models import HIDDEN, make_model, model_status, ranking_scores  # noqa: E402
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 QUICK_DATASETS = ("ecoli4",)
 MODELS = (
     "skpairauc_linear_exact",
@@ -76,152 +75,30 @@ QUICK_MODELS = tuple(
     # and the seed-protocol smoke run already covers the stochastic MLP.
     if not name.startswith("skpairauc") or name == "skpairauc_linear_exact"
 )
-HIDDEN = (64,)
+# Quick: seconds, to prove the script works (one data set, one split, short fits).
+MODES = {
+    "quick": {
+        "repeats": 1,
+        "datasets": QUICK_DATASETS,
+        "models": QUICK_MODELS,
+        "skpairauc_max_iter": 5,
+        "sklearn_mlp_max_iter": 10,
+        "n_estimators": 10,
+        "libauc_steps": 20,
+    },
+    "full": {
+        "repeats": 5,
+        "datasets": tuple(_data.KEEL_DATASETS),
+        "models": MODELS,
+        "skpairauc_max_iter": None,  # the estimator's default
+        "sklearn_mlp_max_iter": 200,
+        "n_estimators": 100,
+        "libauc_steps": 1000,
+    },
+}
 
 
-def _disabled():
-    value = os.environ.get("SKPAIRAUC_BENCH_DISABLE", "")
-    return {part.strip() for part in value.split(",") if part.strip()}
-
-
-def _module_status(module):
-    """``None`` if ``module`` imports, else a "not installed" reason."""
-    if module in _disabled():
-        return "not installed (disabled by SKPAIRAUC_BENCH_DISABLE)"
-    try:
-        __import__(module)
-    except ImportError as exc:
-        return f"not installed ({exc})"
-    return None
-
-
-def model_status(name):
-    """Why ``name`` cannot run here, or ``None`` if it can."""
-    if name.startswith("skpairauc"):
-        status = _module_status("skpairauc")
-        if status is None:
-            try:
-                from skpairauc import PairwiseAUCClassifier  # noqa: F401
-            except ImportError as exc:
-                status = f"not installed ({exc})"
-        return status
-    if name.startswith("xgb"):
-        return _module_status("xgboost")
-    if name == "lightgbm":
-        return _module_status("lightgbm")
-    if name.startswith("libauc"):
-        return _torch_peers.libauc_status()
-    return None
-
-
-def _skpairauc_default(name):
-    """Default of a PairwiseAUCClassifier parameter, or "?" without skpairauc."""
-    try:
-        from skpairauc import PairwiseAUCClassifier
-    except ImportError:
-        return "?"
-    return PairwiseAUCClassifier().get_params()[name]
-
-
-class _RankerAsScorer:
-    """Fit an ``XGBRanker`` with the whole training set as one query."""
-
-    def __init__(self, ranker):
-        self.ranker = ranker
-
-    def fit(self, X, y):
-        self.ranker.fit(X, y, qid=np.zeros(len(y), dtype=np.int64))
-        return self
-
-    def decision_function(self, X):
-        return self.ranker.predict(X)
-
-
-def make_model(name, y_train, seed, quick):
-    """A fresh, unfitted model exposing ``fit`` and a scoring method."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.neural_network import MLPClassifier
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    n_pos = int(np.sum(y_train == 1))
-    n_neg = len(y_train) - n_pos
-    if name.startswith("skpairauc"):
-        from skpairauc import PairwiseAUCClassifier
-
-        params = {
-            "hidden_layer_sizes": HIDDEN if "_mlp_" in name else (),
-            "solver": "lbfgs" if name.endswith("exact") else "adam",
-            "random_state": seed,
-        }
-        if quick:
-            params["max_iter"] = 5
-        return make_pipeline(StandardScaler(), PairwiseAUCClassifier(**params))
-    if name == "logreg_balanced":
-        return make_pipeline(
-            StandardScaler(),
-            LogisticRegression(class_weight="balanced", max_iter=1000),
-        )
-    if name == "sklearn_mlp":
-        return make_pipeline(
-            StandardScaler(),
-            MLPClassifier(
-                hidden_layer_sizes=HIDDEN,
-                max_iter=10 if quick else 200,
-                random_state=seed,
-            ),
-        )
-    if name == "xgb_logistic":
-        from xgboost import XGBClassifier
-
-        return XGBClassifier(
-            objective="binary:logistic",
-            scale_pos_weight=n_neg / max(n_pos, 1),
-            n_estimators=10 if quick else 100,
-            n_jobs=1,
-            random_state=seed,
-        )
-    if name == "xgb_rank_pairwise":
-        from xgboost import XGBRanker
-
-        return _RankerAsScorer(
-            XGBRanker(
-                objective="rank:pairwise",
-                n_estimators=10 if quick else 100,
-                n_jobs=1,
-                random_state=seed,
-            )
-        )
-    if name == "lightgbm":
-        from lightgbm import LGBMClassifier
-
-        return LGBMClassifier(
-            n_estimators=10 if quick else 100,
-            n_jobs=1,
-            random_state=seed,
-            verbose=-1,
-        )
-    if name.startswith("libauc"):
-        return make_pipeline(
-            StandardScaler(),
-            _torch_peers.TorchAUCMLP(
-                method=name,
-                hidden_layer_sizes=HIDDEN,
-                n_steps=20 if quick else 1000,
-                random_state=seed,
-            ),
-        )
-    raise ValueError(f"unknown model {name!r}")
-
-
-def ranking_scores(model, X):
-    """Ranking scores: decision_function, else P(positive)."""
-    if hasattr(model, "decision_function"):
-        return np.asarray(model.decision_function(X), np.float64).ravel()
-    return np.asarray(model.predict_proba(X))[:, 1]
-
-
-def run(args):
+def run(args, mode):
     """Fit every model on every split; return the per-fit rows."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import roc_auc_score
@@ -240,8 +117,7 @@ def run(args):
                     "dataset": dataset,
                     "model": name,
                     "repeat": repeat,
-                    "n_train": len(y_train),
-                    "n_train_pos": int(y_train.sum()),
+                    **harness.class_counts(y_train, "train"),
                     "n_features": X.shape[1],
                 }
                 if statuses[name] is not None:
@@ -256,11 +132,11 @@ def run(args):
                             # 3 s once per process); time it apart so that
                             # fit_time_s is the warm cost for every library.
                             start = time.perf_counter()
-                            make_model(name, y_train, repeat, args.quick).fit(
+                            make_model(name, y_train, repeat, mode).fit(
                                 X_train, y_train
                             )
                             row["cold_fit_time_s"] = time.perf_counter() - start
-                        model = make_model(name, y_train, repeat, args.quick)
+                        model = make_model(name, y_train, repeat, mode)
                         start = time.perf_counter()
                         model.fit(X_train, y_train)
                     fit_time = time.perf_counter() - start
@@ -280,17 +156,12 @@ def run(args):
 
 def summarise(frame):
     """Per (data set, model) mean/std, and per model mean AUC, rank and time."""
-    ok = frame[frame["status"] == "ok"]
-    per_dataset = (
-        ok.groupby(["dataset", "model"], sort=False)
-        .agg(
-            auc_mean=("auc", "mean"),
-            auc_std=("auc", "std"),
-            fit_time_s=("fit_time_s", "mean"),
-            cold_fit_time_s=("cold_fit_time_s", "mean"),
-            n_repeats=("auc", "size"),
-        )
-        .reset_index()
+    per_dataset = harness.auc_summary(
+        frame,
+        ["dataset", "model"],
+        fit_time_s=("fit_time_s", "mean"),
+        cold_fit_time_s=("cold_fit_time_s", "mean"),
+        n_repeats=("auc", "size"),
     )
     wide = per_dataset.pivot(index="dataset", columns="model", values="auc_mean")
     # Rank 1 = best mean AUC on that data set; ties share the average rank.
@@ -314,11 +185,7 @@ def summarise(frame):
 
 def plot(per_dataset, overall, out, prefix):
     """Per-data-set AUC with error bars, and AUC against fit time."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = harness.pyplot()
     models = list(overall["model"])
     datasets = list(dict.fromkeys(per_dataset["dataset"]))
     fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(datasets) + 3), 5.0))
@@ -341,9 +208,7 @@ def plot(per_dataset, overall, out, prefix):
     ax.set_ylabel("test ROC AUC (mean +- std over splits)")
     ax.legend(fontsize=7, ncol=2, loc="lower left")
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out / f"{prefix}_auc.png", dpi=110)
-    plt.close(fig)
+    harness.save_figure(fig, out / f"{prefix}_auc.png")
 
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for k, row in enumerate(overall.itertuples()):
@@ -353,26 +218,20 @@ def plot(per_dataset, overall, out, prefix):
     ax.set_xlabel("mean fit time per split (s, log scale)")
     ax.set_ylabel("mean test ROC AUC over data sets")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out / f"{prefix}_time.png", dpi=110)
-    plt.close(fig)
+    harness.save_figure(fig, out / f"{prefix}_time.png")
 
 
-def write_markdown(frame, per_dataset, overall, wide, args, out, prefix, wall):
+def write_report(frame, per_dataset, overall, wide, args, out, prefix, wall):
     """The Markdown summary with protocol, machine and tables."""
-    machine = _data.machine_description()
+    default = harness.skpairauc_default
     lines = [
         "# KEEL imbalanced tables: ROC AUC and fit time",
         "",
-        f"Command: `{' '.join(['python benchmarks/bench_keel.py', *args.argv])}`",
+        harness.command_line("bench_keel.py", args.argv),
         "",
-        f"Wall time: {wall / 60:.1f} min. Machine: {machine['cpu']}, "
-        f"{machine['nproc']} CPUs visible (shared with other jobs; every model "
-        f"runs on one thread), Python {machine['python']}, {machine['platform']}.",
-        "",
-        f"Versions: {machine['versions']}; skpairauc checkout {machine['revision']}.",
-        "",
-        f"Load average (1, 5, 15 min) when the run ended: {machine['load']}.",
+        *harness.machine_paragraphs(
+            harness.machine_info(), wall, "; every model runs on one thread"
+        ),
         "",
         "## Protocol",
         "",
@@ -386,8 +245,8 @@ def write_markdown(frame, per_dataset, overall, wide, args, out, prefix, wall):
         "- Rank: per data set, models ranked by mean test AUC (1 = best, ties "
         "averaged); `mean_rank` averages over data sets.",
         "- Settings are library defaults (skpairauc: alpha="
-        f"{_skpairauc_default('alpha')}, max_iter={_skpairauc_default('max_iter')}, "
-        f"early_stopping={_skpairauc_default('early_stopping')!r}) except: "
+        f"{default('alpha')}, max_iter={default('max_iter')}, "
+        f"early_stopping={default('early_stopping')!r}) except: "
         "skpairauc MLPs use "
         f"`hidden_layer_sizes={HIDDEN}`; `MLPClassifier(hidden_layer_sizes="
         f"{HIDDEN})`; `LogisticRegression(class_weight='balanced', "
@@ -453,14 +312,12 @@ def write_markdown(frame, per_dataset, overall, wide, args, out, prefix, wall):
         "`{0}_summary.csv`, `{0}_overall.csv`.".format(prefix),
         "",
     ]
-    (out / f"{prefix}.md").write_text("\n".join(lines))
+    harness.write_markdown(out / f"{prefix}.md", lines)
 
 
 def main(argv=None):
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run (seconds)")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    parser = harness.bench_parser(__doc__.split("\n")[0], "keel*.{csv,md,png}")
     parser.add_argument(
         "--seeds",
         "--repeats",
@@ -477,14 +334,8 @@ def main(argv=None):
         help="default: all (with --quick: one skpairauc variant and all peers)",
     )
     parser.add_argument("--prefix", default="keel")
-    args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
-    if args.repeats is None:
-        args.repeats = 1 if args.quick else 5
-    if args.datasets is None:
-        args.datasets = list(QUICK_DATASETS if args.quick else _data.KEEL_DATASETS)
-    if args.models is None:
-        args.models = list(QUICK_MODELS if args.quick else MODELS)
+    args = harness.parse_args(parser, argv)
+    _, mode = harness.select_mode(MODES, args, ("repeats", "datasets", "models"))
     unknown = set(args.models) - set(MODELS)
     if unknown:
         parser.error(f"unknown models {sorted(unknown)}; choose from {MODELS}")
@@ -494,17 +345,15 @@ def main(argv=None):
     import pandas as pd
 
     args.out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    frame = pd.DataFrame(run(args))
+    start = harness.start_run()
+    rows = run(args, mode)
     wall = time.perf_counter() - start
-    for column in ("auc", "fit_time_s", "cold_fit_time_s"):
-        if column not in frame:
-            frame[column] = np.nan
+    frame = harness.results_frame(rows, ("auc", "fit_time_s", "cold_fit_time_s"))
     per_dataset, overall, wide = summarise(frame)
     frame.to_csv(args.out / f"{args.prefix}.csv", index=False)
     per_dataset.to_csv(args.out / f"{args.prefix}_summary.csv", index=False)
     overall.to_csv(args.out / f"{args.prefix}_overall.csv", index=False)
-    write_markdown(frame, per_dataset, overall, wide, args, args.out, args.prefix, wall)
+    write_report(frame, per_dataset, overall, wide, args, args.out, args.prefix, wall)
     plot(per_dataset, overall, args.out, args.prefix)
     with pd.option_context("display.width", 140):
         print(overall.to_string(index=False, float_format="%.4f"))

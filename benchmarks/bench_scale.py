@@ -30,62 +30,22 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import sys
 import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _measure import (  # noqa: E402
-    MB,
-    N_NEG_PER_BATCH,
-    N_POS_PER_BATCH,
-    CompileClock,
-    current_rss_mb,
-    emit_result,
-    exp_rate,
-    flops_per_step,
-    fmt,
-    lower_bound_seconds,
-    machine_info,
-    machine_markdown,
-    make_imbalanced,
-    markdown_table,
-    matmul_gflops,
-    peak_rss_mb,
-    run_child,
-    text_table,
-    timed,
-    torch_pairwise_training,
-    torch_status,
-    write_csv,
-)
+import _harness as harness  # noqa: E402
+from _data import POS_FRACTION  # noqa: E402
+from _harness import fmt  # noqa: E402
+from _measure import lower_bound_seconds  # noqa: E402
+from _scale_jobs import ARMS, JOBS, N_TEST  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_OUT = HERE / "results"
-N_FEATURES = 100
-POS_FRACTION = 0.01
-HIDDEN = 64
-SEED = 0
-N_TEST = 20_000
-
-ARMS = {
-    # name: (family, hidden layers, solver)
-    "skpairauc linear exact": ("skpairauc", (), "lbfgs"),
-    "skpairauc linear adam": ("skpairauc", (), "adam"),
-    "skpairauc mlp64 exact": ("skpairauc", (HIDDEN,), "lbfgs"),
-    "skpairauc mlp64 adam": ("skpairauc", (HIDDEN,), "adam"),
-    "LogisticRegression": ("sklearn", None, "lbfgs"),
-    "SGDClassifier": ("sklearn", None, "sgd"),
-    "LibAUC mlp64 (same steps)": ("libauc", (HIDDEN,), "adam"),
-}
 COLUMNS = [
     "n_samples",
     "n_pos",
@@ -105,6 +65,13 @@ COLUMNS = [
     "efficiency",
     "test_auc",
     "note",
+]
+#: The columns of the terminal table: the CSV's less the work counts and notes.
+SHOWN = [
+    column
+    for column in COLUMNS
+    if column not in {"n_pos", "data_mb", "n_iter", "pairs_per_step", "pairs_total"}
+    and column not in {"efficiency", "note"}
 ]
 MODES = {
     "quick": {
@@ -129,147 +96,13 @@ MODES = {
 
 
 # =========================================================================== #
-# Child jobs
-# =========================================================================== #
-def _estimator(arm: str):
-    """The estimator of an arm (LibAUC excluded), default settings."""
-    family, hidden, solver = ARMS[arm]
-    if family == "skpairauc":
-        from skpairauc import PairwiseAUCClassifier
-
-        return PairwiseAUCClassifier(
-            hidden_layer_sizes=hidden, solver=solver, random_state=SEED
-        )
-    if arm == "LogisticRegression":
-        from sklearn.linear_model import LogisticRegression
-
-        return LogisticRegression(class_weight="balanced")
-    from sklearn.linear_model import SGDClassifier
-
-    return SGDClassifier(loss="log_loss", class_weight="balanced", random_state=SEED)
-
-
-def _work(arm: str, est, n_pos: int, n_neg: int, n_rows: int) -> dict:
-    """Pairs and matmul FLOPs a fitted skpairauc estimator did.
-
-    Stochastic: ``t_`` steps of 128 x 384 pairs.  Exact: ``n_iter_`` L-BFGS
-    iterations of ``n_pos x n_neg`` pairs and one pass over all rows each; the
-    line search may evaluate the objective more than once per iteration, so the
-    pairs/s derived from this count is a lower bound.
-    """
-    _, hidden, solver = ARMS[arm]
-    if solver == "adam":
-        steps = int(est.t_)
-        pairs_per_step = N_POS_PER_BATCH * N_NEG_PER_BATCH
-        flops = steps * flops_per_step(
-            hidden, N_FEATURES, N_POS_PER_BATCH + N_NEG_PER_BATCH
-        )
-    else:
-        steps = int(est.n_iter_)
-        pairs_per_step = n_pos * n_neg
-        flops = steps * flops_per_step(hidden, N_FEATURES, n_rows)
-    return {
-        "steps": steps,
-        "pairs_per_step": float(pairs_per_step),
-        "pairs_total": float(pairs_per_step) * steps,
-        "matmul_flops": flops,
-    }
-
-
-def job_fit(spec: dict) -> dict:
-    """Fit one arm on ``n_samples`` rows; time, compile, memory, AUC, work."""
-    from sklearn.metrics import roc_auc_score
-
-    arm, n_samples = spec["arm"], spec["n_samples"]
-    family = ARMS[arm][0]
-    if family == "libauc":
-        status = torch_status()
-        if status is not None:
-            return {"status": status}
-    import skpairauc  # noqa: F401  (imports are not part of the fit)
-
-    CompileClock.install()
-    baseline_mb = current_rss_mb()
-    X, y = make_imbalanced(n_samples, N_FEATURES, POS_FRACTION, SEED)
-    n_pos = int(y.sum())
-    result = {
-        "n_samples": n_samples,
-        "n_pos": n_pos,
-        "data_mb": (X.nbytes + y.nbytes) / MB,
-        "status": "ok",
-    }
-    if family == "libauc":
-        result.update(_libauc_fit(spec, X, y))
-    else:
-        est = _estimator(arm)
-        compile_before = CompileClock.seconds()
-        _, result["fit_s"] = timed(est.fit, X, y)
-        result["compile_s"] = CompileClock.seconds() - compile_before
-        result["peak_extra_mb"] = peak_rss_mb() - baseline_mb
-        X_test, y_test = make_imbalanced(N_TEST, N_FEATURES, POS_FRACTION, SEED + 1)
-        result["test_auc"] = roc_auc_score(y_test, est.decision_function(X_test))
-        result["n_iter"] = int(np.max(est.n_iter_))
-        if family == "skpairauc":
-            result.update(_work(arm, est, n_pos, n_samples - n_pos, n_samples))
-    # Peak over the baseline of this process before the data existed (in quick
-    # mode the process is shared, so the figure is only a smoke value).
-    result.setdefault("peak_extra_mb", peak_rss_mb() - baseline_mb)
-    return result
-
-
-def _libauc_fit(spec: dict, X, y) -> dict:
-    """LibAUC pairwise training at the same number of steps as skpairauc's MLP."""
-    target = int(spec["steps"])
-    run_steps = min(target, spec["libauc_max_steps"])
-    result = torch_pairwise_training(X, y, run_steps, "libauc", (HIDDEN,), SEED)
-    note = ""
-    fit_s = result["total_s"]
-    if run_steps < target:
-        fit_s = result["setup_s"] + target / result["steps_per_s"]
-        note = f"timed {run_steps} steps, extrapolated to {target}"
-    pairs_per_step = float(N_POS_PER_BATCH * N_NEG_PER_BATCH)
-    batch = N_POS_PER_BATCH + N_NEG_PER_BATCH
-    return {
-        "fit_s": fit_s,
-        "compile_s": 0.0,
-        "steps": target,
-        "n_iter": target,
-        "pairs_per_step": pairs_per_step,
-        "pairs_total": pairs_per_step * target,
-        "matmul_flops": target * flops_per_step((HIDDEN,), N_FEATURES, batch),
-        "note": note,
-    }
-
-
-def job_machine(spec: dict) -> dict:
-    """This core's float32 matmul GFLOP/s and ``exp`` rate (the ceilings)."""
-    return {"matmul_gflops": matmul_gflops(), "exp_per_s": exp_rate()}
-
-
-JOBS = {"fit": job_fit, "machine": job_machine}
-
-
-def child_main(spec_json: str) -> None:
-    """Entry point of a child process: run one job, print its result line."""
-    spec = json.loads(spec_json)
-    try:
-        result = JOBS[spec["job"]](spec)
-    except Exception as exc:  # report, never hang the parent
-        result = {"error": f"{type(exc).__name__}: {exc}"}
-    emit_result(result)
-
-
-# =========================================================================== #
 # Parent
 # =========================================================================== #
-def run_job(spec: dict, mode: dict) -> dict:
-    """Run a job in a one-core child process, or in-process in quick mode."""
-    if mode["in_process"]:
-        try:
-            return JOBS[spec["job"]](spec)
-        except Exception as exc:
-            return {"error": f"{type(exc).__name__}: {exc}"}
-    return run_child(__file__, spec, one_core=True, timeout=mode["timeout"])
+def job_runner(mode: dict) -> harness.JobRunner:
+    """Each job in a one-core child process, or in this process in quick mode."""
+    return harness.JobRunner(
+        __file__, JOBS, in_process=mode["in_process"], timeout=mode["timeout"]
+    )
 
 
 def complete_row(row: dict, machine: dict) -> dict:
@@ -290,7 +123,7 @@ def complete_row(row: dict, machine: dict) -> dict:
     return row
 
 
-def run_size(n_samples: int, mode: dict, machine: dict, rows: list) -> None:
+def run_size(n_samples: int, mode: dict, run, machine: dict, rows: list) -> None:
     """Fit every arm at one size and append the rows."""
     n_pos = max(2, round(POS_FRACTION * n_samples))
     mlp_adam_steps = None
@@ -314,7 +147,7 @@ def run_size(n_samples: int, mode: dict, machine: dict, rows: list) -> None:
                 rows.append({**base, "status": "skipped", "note": "no MLP step count"})
                 continue
             spec.update(steps=mlp_adam_steps, libauc_max_steps=mode["libauc_max_steps"])
-        result = run_job(spec, mode)
+        result = run(spec, one_core=True)
         row = {**base, **result}
         if "error" in result:
             row["status"], row["note"] = "error", result["error"][-300:]
@@ -357,11 +190,7 @@ def summary_markdown(rows: list) -> str:
 
 def plot(rows: list, out: Path) -> None:
     """Time vs size and memory vs size, log-log, one line per arm."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = harness.pyplot()
     for key, ylabel, name in (
         ("fit_s", "whole fit time (s), compile included", "scale_time.png"),
         ("peak_extra_mb", "peak memory over baseline (MB)", "scale_memory.png"),
@@ -394,15 +223,13 @@ def plot(rows: list, out: Path) -> None:
         ax.set_ylabel(ylabel)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(out / name, dpi=120)
-        plt.close(fig)
+        harness.save_figure(fig, out / name, dpi=120)
 
 
 def render(rows, machine, info, mode_name, out: Path, elapsed: float) -> str:
     """Write the CSV, Markdown and plots; return the terminal table."""
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(rows, out / "scale.csv", COLUMNS)
+    harness.write_csv(rows, out / "scale.csv", COLUMNS)
     md = [
         "# Fit time and memory as the data grows (issue 3, section 3)",
         "",
@@ -425,7 +252,7 @@ def render(rows, machine, info, mode_name, out: Path, elapsed: float) -> str:
         "",
         "## All fits",
         "",
-        markdown_table(rows, COLUMNS),
+        harness.markdown_table(rows, COLUMNS),
         "",
         "![time](scale_time.png)",
         "",
@@ -433,38 +260,18 @@ def render(rows, machine, info, mode_name, out: Path, elapsed: float) -> str:
         "",
         "## Machine",
         "",
-        machine_markdown(info),
+        harness.machine_markdown(info),
         "",
     ]
-    (out / "scale.md").write_text("\n".join(md))
+    harness.write_markdown(out / "scale.md", md)
     plot(rows, out)
-    shown = [
-        "n_samples",
-        "arm",
-        "status",
-        "fit_s",
-        "compile_s",
-        "steady_s",
-        "peak_extra_mb",
-        "steps",
-        "pairs_per_s",
-        "ceiling_pairs_per_s",
-        "test_auc",
-    ]
-    return text_table(rows, shown)
+    return harness.text_table(rows, SHOWN)
 
 
-def parse_args(argv=None):
-    """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="smoke run with tiny sizes (seconds)"
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=DEFAULT_OUT,
-        help="directory for scale.{csv,md} and the plots (default: %(default)s)",
+def main(argv=None) -> int:
+    """Run every arm at every size and write the results."""
+    parser = harness.bench_parser(
+        __doc__.splitlines()[0], "scale.{csv,md} and the plots"
     )
     parser.add_argument(
         "--sizes", type=int, nargs="+", help="row counts (default: the mode's)"
@@ -474,32 +281,23 @@ def parse_args(argv=None):
         type=int,
         help="steps LibAUC is timed on before extrapolating (default: the mode's)",
     )
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
-
-
-def main(argv=None) -> int:
-    """Run every arm at every size and write the results."""
-    args = parse_args(argv)
     # Default settings on purpose: a fit that stops at max_iter is still timed.
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
-    if args.child:
-        child_main(args.child)
-        return 0
-    mode_name = "quick" if args.quick else "full"
-    mode = dict(MODES[mode_name])
+    args = harness.parse_args(parser, argv, JOBS)  # a child runs its job here
+    mode_name, mode = harness.select_mode(MODES, args)
     if args.sizes:
         mode["sizes"] = args.sizes
     if args.libauc_max_steps:
         mode["libauc_max_steps"] = args.libauc_max_steps
-    start = time.perf_counter()
-    machine = run_job({"job": "machine"}, mode)
+    start = harness.start_run()
+    run = job_runner(mode)
+    machine = run({"job": "machine"}, one_core=True)
     if "error" in machine:
         machine = {"matmul_gflops": float("nan"), "exp_per_s": float("nan")}
     rows = []
     for n_samples in mode["sizes"]:
-        run_size(n_samples, mode, machine, rows)
-    info = machine_info()
+        run_size(n_samples, mode, run, machine, rows)
+    info = harness.machine_info()
     print(render(rows, machine, info, mode_name, args.out, time.perf_counter() - start))
     print(
         f"\nwrote {args.out / 'scale.csv'}, scale.md, scale_time.png, scale_memory.png"

@@ -47,13 +47,10 @@ Full run (results committed under benchmarks/results/)::
 
 from __future__ import annotations
 
-import argparse
 import functools
-import math
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -61,225 +58,30 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _data  # noqa: E402
+import _harness as harness  # noqa: E402
+from _seed_arms import ALL_ARMS, FITTERS  # noqa: E402
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
-JAX_ARMS = ("pairwise", "ce_same_batches", "ce_uniform", "ce_balanced")
-ALL_ARMS = (*JAX_ARMS, "skpairauc", "logreg_balanced")
 SOURCE_RESULT = "source (CIFAR-10): pairwise 86 +- 1.3 %, cross-entropy 72.2 +- 7.2 %"
-
-
-# ---------------------------------------------------------------------------
-# The shared JAX training loop
-# ---------------------------------------------------------------------------
-
-
-def init_mlp(key, n_features, hidden_layer_sizes):
-    """Glorot-uniform MLP ``[(W, b), ...]`` with one output (with a bias)."""
-    import jax
-    import jax.numpy as jnp
-
-    sizes = [n_features, *hidden_layer_sizes, 1]
-    params = []
-    for k, (fan_in, fan_out) in zip(
-        jax.random.split(key, len(sizes) - 1), zip(sizes[:-1], sizes[1:])
-    ):
-        bound = np.sqrt(6.0 / (fan_in + fan_out))
-        W = jax.random.uniform(k, (fan_in, fan_out), jnp.float32, -bound, bound)
-        params.append((W, jnp.zeros((fan_out,), jnp.float32)))
-    return params
-
-
-def mlp_scores(params, X, dropout_rate=0.0, key=None):
-    """ReLU MLP scores of shape ``(n,)``; inverted dropout on hidden units."""
-    import jax
-    import jax.numpy as jnp
-
-    h = X
-    for layer, (W, b) in enumerate(params[:-1]):
-        h = jax.nn.relu(h @ W + b)
-        if key is not None and dropout_rate > 0:
-            keep = 1.0 - dropout_rate
-            mask = jax.random.bernoulli(jax.random.fold_in(key, layer), keep, h.shape)
-            h = jnp.where(mask, h / keep, 0.0)
-    W, b = params[-1]
-    return (h @ W + b)[:, 0]
-
-
-@functools.cache
-def _make_trainer(loss_kind, n_pos_per_batch, dropout_rate, learning_rate):
-    """Build (once per configuration) the jitted loop over all steps.
-
-    ``batch_index`` has shape ``(n_steps, batch_size)``; for the pairwise loss
-    the first ``n_pos_per_batch`` columns are positives and the rest
-    negatives. ``batch_weight`` holds per-sample CE weights (ignored by the
-    pairwise loss).
-    """
-    import jax
-    import jax.numpy as jnp
-    import optax
-
-    optimizer = optax.adam(learning_rate)
-
-    def loss_fn(params, X_batch, y_batch, w_batch, key):
-        s = mlp_scores(params, X_batch, dropout_rate, key)
-        if loss_kind == "pairwise":
-            diff = s[:n_pos_per_batch, None] - s[None, n_pos_per_batch:]
-            # softplus(-d) = log(1 + exp(-d)), written stably by JAX.
-            return jnp.mean(jax.nn.softplus(-diff))
-        # Sigmoid cross-entropy from logits, stable form.
-        ce = jax.nn.softplus(s) - y_batch * s
-        return jnp.sum(w_batch * ce) / jnp.sum(w_batch)
-
-    @jax.jit
-    def train(params, X, y, batch_index, batch_weight, key):
-        opt_state = optimizer.init(params)
-
-        def step(carry, inputs):
-            params, opt_state = carry
-            index, weight, t = inputs
-            grads = jax.grad(loss_fn)(
-                params, X[index], y[index], weight, jax.random.fold_in(key, t)
-            )
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), None
-
-        steps = jnp.arange(batch_index.shape[0])
-        (params, _), _ = jax.lax.scan(
-            step, (params, opt_state), (batch_index, batch_weight, steps)
-        )
-        return params
-
-    return train
-
-
-def draw_batches(y, arm, n_steps, n_pos_per_batch, n_neg_per_batch, rng):
-    """Per-step sample indices and CE weights for one arm (NumPy, reproducible)."""
-    batch_size = n_pos_per_batch + n_neg_per_batch
-    if arm in ("pairwise", "ce_same_batches"):
-        pos = np.flatnonzero(y == 1)
-        neg = np.flatnonzero(y == 0)
-        index = np.concatenate(
-            [
-                rng.choice(pos, (n_steps, n_pos_per_batch)),
-                rng.choice(neg, (n_steps, n_neg_per_batch)),
-            ],
-            axis=1,
-        )
-        weight = np.ones((n_steps, batch_size), np.float32)
-    else:
-        index = rng.integers(0, len(y), (n_steps, batch_size))
-        if arm == "ce_balanced":
-            class_weight = len(y) / (2.0 * np.bincount(y, minlength=2))
-            weight = class_weight[y[index]].astype(np.float32)
-        else:
-            weight = np.ones((n_steps, batch_size), np.float32)
-    return index.astype(np.int32), weight
-
-
-def fit_jax_arm(arm, X, y, config, seed):
-    """Train the shared MLP for one arm; return a scoring function."""
-    import jax
-    import jax.numpy as jnp
-
-    rng = np.random.default_rng([seed, ALL_ARMS.index(arm)])
-    index, weight = draw_batches(
-        y,
-        arm,
-        config["n_steps"],
-        config["n_pos_per_batch"],
-        config["n_neg_per_batch"],
-        rng,
-    )
-    init_key, dropout_key = jax.random.split(jax.random.key(seed))
-    # Same initialisation for every arm of a seed: only the loss (and, for the
-    # uniform arms, the batch composition) differs.
-    params = init_mlp(init_key, X.shape[1], config["hidden_layer_sizes"])
-    train = _make_trainer(
-        "pairwise" if arm == "pairwise" else "ce",
-        config["n_pos_per_batch"],
-        config["dropout"],
-        config["learning_rate"],
-    )
-    params = train(
-        params,
-        jnp.asarray(X, jnp.float32),
-        jnp.asarray(y, jnp.float32),
-        jnp.asarray(index),
-        jnp.asarray(weight),
-        dropout_key,
-    )
-    params = jax.block_until_ready(params)
-    params_np = [(np.asarray(W), np.asarray(b)) for W, b in params]
-
-    def score(X_new):
-        h = np.asarray(X_new, np.float32)
-        for W, b in params_np[:-1]:
-            h = np.maximum(h @ W + b, 0.0)
-        W, b = params_np[-1]
-        return (h @ W + b)[:, 0]
-
-    return score, config["n_steps"]
-
-
-def fit_skpairauc(X, y, config, seed):
-    """The public estimator with the protocol's settings."""
-    from sklearn.exceptions import ConvergenceWarning
-
-    from skpairauc import PairwiseAUCClassifier
-
-    # The estimator's epoch is max(ceil(n_pos / n_pos_per_batch),
-    # ceil(n_neg / n_neg_per_batch)) steps; ask for the number of epochs that
-    # gives (about) the same number of steps as the JAX arms.
-    n_pos = int(np.sum(y == 1))
-    steps_per_epoch = max(
-        math.ceil(n_pos / config["n_pos_per_batch"]),
-        math.ceil((len(y) - n_pos) / config["n_neg_per_batch"]),
-    )
-    max_iter = max(1, int(round(config["n_steps"] / steps_per_epoch)))
-    clf = PairwiseAUCClassifier(
-        hidden_layer_sizes=config["hidden_layer_sizes"],
-        solver="adam",
-        dropout=config["dropout"],
-        learning_rate_init=config["learning_rate"],
-        n_pos_per_batch=config["n_pos_per_batch"],
-        n_neg_per_batch=config["n_neg_per_batch"],
-        max_iter=max_iter,
-        # A fixed budget, as for the other arms: no early stop on the training
-        # loss and no held-out validation set.
-        n_iter_no_change=max_iter + 1,
-        tol=0.0,
-        early_stopping=False,
-        random_state=seed,
-    )
-    with warnings.catch_warnings():
-        # max_iter is a fixed budget here, not a convergence criterion.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X, y)
-    return clf.decision_function, int(getattr(clf, "t_", -1))
-
-
-def _skpairauc_default(name):
-    """Default of a PairwiseAUCClassifier parameter, or "?" without skpairauc."""
-    try:
-        from skpairauc import PairwiseAUCClassifier
-    except ImportError:
-        return "?"
-    return PairwiseAUCClassifier().get_params()[name]
-
-
-def fit_logreg(X, y, config, seed):
-    """``LogisticRegression(class_weight="balanced")``, otherwise defaults."""
-    from sklearn.linear_model import LogisticRegression
-
-    clf = LogisticRegression(class_weight="balanced", max_iter=1000)
-    clf.fit(X, y)
-    return clf.decision_function, int(np.max(clf.n_iter_))
-
-
-FITTERS = {
-    **{arm: functools.partial(fit_jax_arm, arm) for arm in JAX_ARMS},
-    "skpairauc": fit_skpairauc,
-    "logreg_balanced": fit_logreg,
+# Quick: seconds, to prove the script works (a small net, one small data set).
+MODES = {
+    "quick": {
+        "seeds": 2,
+        "steps": 40,
+        "hidden_layer_sizes": (32,),
+        "n_pos_per_batch": 32,
+        "n_neg_per_batch": 96,
+        "mnist_sizes": (1000,),
+        "digits": False,
+    },
+    "full": {
+        "seeds": 5,
+        "steps": 2000,
+        "hidden_layer_sizes": (256, 128),
+        "n_pos_per_batch": 128,
+        "n_neg_per_batch": 384,
+        "mnist_sizes": (5000, 50000),
+        "digits": True,
+    },
 }
 
 
@@ -288,16 +90,15 @@ FITTERS = {
 # ---------------------------------------------------------------------------
 
 
-def dataset_specs(args):
+def dataset_specs(args, mode):
     """``name -> (loader returning X_train, y_train, X_test, y_test, config)``."""
-    quick = args.quick
     base = {
-        "hidden_layer_sizes": (32,) if quick else (256, 128),
+        "hidden_layer_sizes": mode["hidden_layer_sizes"],
         "dropout": 0.2,
         "learning_rate": 1e-3,
-        "n_pos_per_batch": 32 if quick else 128,
-        "n_neg_per_batch": 96 if quick else 384,
-        "n_steps": 40 if quick else args.steps,
+        "n_pos_per_batch": mode["n_pos_per_batch"],
+        "n_neg_per_batch": mode["n_neg_per_batch"],
+        "n_steps": args.steps,
     }
     specs = {}
     if args.cifar10:
@@ -305,8 +106,7 @@ def dataset_specs(args):
             lambda: _data.load_cifar10_binary(args.cifar10),
             base,
         )
-    mnist_sizes = (1000,) if quick else (5000, 50000)
-    for n in mnist_sizes:
+    for n in mode["mnist_sizes"]:
         specs[f"mnist1d-{n}"] = (
             functools.partial(_data.make_mnist1d_binary, n_samples=n),
             base,
@@ -319,7 +119,7 @@ def dataset_specs(args):
         # One fixed split; the seeds vary the positive subsample and the init.
         return train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
 
-    if not quick:
+    if mode["digits"]:
         specs["digits"] = (lambda: _reorder_split(digits()), base)
     if args.datasets:
         unknown = set(args.datasets) - set(specs)
@@ -339,20 +139,14 @@ def _reorder_split(split):
 # ---------------------------------------------------------------------------
 
 
-def run(args):
+def run(args, mode):
     """Run every (data set, seed, arm); return (rows, seed-0 ROC scores)."""
     from sklearn.metrics import roc_auc_score
     from sklearn.preprocessing import StandardScaler
 
-    try:
-        import skpairauc  # noqa: F401
-
-        skpairauc_status = None
-    except ImportError as exc:
-        skpairauc_status = f"not installed ({exc})"
-
+    skpairauc_status = harness.peer_status("skpairauc")
     rows, roc_scores = [], {}
-    for name, (load, config) in dataset_specs(args).items():
+    for name, (load, config) in dataset_specs(args, mode).items():
         X_train_all, y_train_all, X_test, y_test = load()
         for seed in range(args.seeds):
             rng = np.random.default_rng(seed)
@@ -366,10 +160,8 @@ def run(args):
                     "dataset": name,
                     "arm": arm,
                     "seed": seed,
-                    "n_train": len(y_train),
-                    "n_train_pos": int(y_train.sum()),
-                    "n_test": len(y_test),
-                    "n_test_pos": int(y_test.sum()),
+                    **harness.class_counts(y_train, "train"),
+                    **harness.class_counts(y_test, "test"),
                     "hidden_layer_sizes": "x".join(
                         map(str, config["hidden_layer_sizes"])
                     ),
@@ -409,28 +201,20 @@ def run(args):
 
 def summarise(frame):
     """Mean +- std (ddof=1) of the test AUC per data set and arm."""
-    ok = frame[frame["status"] == "ok"]
-    summary = (
-        ok.groupby(["dataset", "arm"], sort=False)
-        .agg(
-            auc_mean=("auc", "mean"),
-            auc_std=("auc", "std"),
-            n_seeds=("auc", "size"),
-            fit_time_s=("fit_time_s", "median"),
-            steps=("steps", "median"),
-        )
-        .reset_index()
+    return harness.auc_summary(
+        frame,
+        ["dataset", "arm"],
+        n_seeds=("auc", "size"),
+        fit_time_s=("fit_time_s", "median"),
+        steps=("steps", "median"),
     )
-    return summary
 
 
 def plot(summary, roc_scores, out, prefix):
     """AUC bars with error bars, and seed-0 ROC curves per data set."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from sklearn.metrics import roc_curve
+
+    plt = harness.pyplot()
 
     datasets = list(dict.fromkeys(summary["dataset"]))
     fig, axes = plt.subplots(
@@ -450,9 +234,7 @@ def plot(summary, roc_scores, out, prefix):
         ax.set_ylim(max(0.0, low - 0.05), 1.0)
         ax.set_title(name)
         ax.set_ylabel("test ROC AUC (mean +- std over seeds)")
-    fig.tight_layout()
-    fig.savefig(out / f"{prefix}_auc.png", dpi=110)
-    plt.close(fig)
+    harness.save_figure(fig, out / f"{prefix}_auc.png")
 
     fig, axes = plt.subplots(
         1, len(datasets), figsize=(4.2 * len(datasets), 4.0), squeeze=False
@@ -468,31 +250,20 @@ def plot(summary, roc_scores, out, prefix):
         ax.set_xlabel("false positive rate")
         ax.set_ylabel("true positive rate")
         ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(out / f"{prefix}_roc.png", dpi=110)
-    plt.close(fig)
+    harness.save_figure(fig, out / f"{prefix}_roc.png")
 
 
-def write_markdown(summary, frame, args, out, prefix, wall_time):
+def write_report(summary, frame, args, mode, out, prefix, wall_time):
     """The Markdown summary: protocol, machine, table."""
-    machine = _data.machine_description()
-    specs = dataset_specs(args)
+    specs = dataset_specs(args, mode)
     config = next(iter(specs.values()))[1]
     failures = frame[frame["status"] != "ok"][["dataset", "arm", "seed", "status"]]
     lines = [
         "# Seed protocol: pairwise vs cross-entropy on the same net",
         "",
-        "Command: `"
-        + " ".join(["python benchmarks/bench_seed_protocol.py", *args.argv])
-        + "`",
+        harness.command_line("bench_seed_protocol.py", args.argv),
         "",
-        f"Wall time: {wall_time / 60:.1f} min. Machine: {machine['cpu']}, "
-        f"{machine['nproc']} CPUs visible (shared with other jobs), Python "
-        f"{machine['python']}, {machine['platform']}.",
-        "",
-        f"Versions: {machine['versions']}; skpairauc checkout {machine['revision']}.",
-        "",
-        f"Load average (1, 5, 15 min) when the run ended: {machine['load']}.",
+        *harness.machine_paragraphs(harness.machine_info(), wall_time),
         "",
         "## Protocol",
         "",
@@ -515,7 +286,7 @@ def write_markdown(summary, frame, args, out, prefix, wall_time):
         " solver='adam', dropout=..., learning_rate_init=..., n_pos_per_batch=...,"
         " n_neg_per_batch=..., max_iter=<epochs giving about the same steps>,"
         " tol=0, early_stopping=False, random_state=seed)`, other parameters "
-        f"default (alpha={_skpairauc_default('alpha')}, no L2 in the JAX arms); "
+        f"default (alpha={harness.skpairauc_default('alpha')}, no L2 in the JAX arms); "
         "the `steps` column is its `t_`.",
         "- `logreg_balanced`: `LogisticRegression(class_weight='balanced', "
         "max_iter=1000)`.",
@@ -549,16 +320,16 @@ def write_markdown(summary, frame, args, out, prefix, wall_time):
         f"Per-seed rows: `{prefix}.csv`; summary: `{prefix}_summary.csv`.",
         "",
     ]
-    (out / f"{prefix}.md").write_text("\n".join(lines))
+    harness.write_markdown(out / f"{prefix}.md", lines)
 
 
 def main(argv=None):
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run (seconds)")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    parser = harness.bench_parser(__doc__.split("\n")[0], "seed_protocol*.{csv,md,png}")
     parser.add_argument("--seeds", type=int, default=None, help="default 5 (2 quick)")
-    parser.add_argument("--steps", type=int, default=2000, help="steps per arm")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="steps per arm (default 2000; 40 quick)"
+    )
     parser.add_argument("--positive-fraction", type=float, default=0.05)
     parser.add_argument(
         "--cifar10", type=Path, default=None, help="cifar-10-batches-py directory"
@@ -570,26 +341,21 @@ def main(argv=None):
         "--datasets", nargs="+", default=None, help="subset of the data sets"
     )
     parser.add_argument("--prefix", default="seed_protocol")
-    args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
-    if args.seeds is None:
-        args.seeds = 2 if args.quick else 5
+    args = harness.parse_args(parser, argv)
+    _, mode = harness.select_mode(MODES, args, ("seeds", "steps"))
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
 
     import pandas as pd
 
     args.out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    rows, roc_scores = run(args)
+    start = harness.start_run()
+    rows, roc_scores = run(args, mode)
     wall_time = time.perf_counter() - start
-    frame = pd.DataFrame(rows)
-    for column in ("auc", "fit_time_s", "steps"):
-        if column not in frame:
-            frame[column] = np.nan
+    frame = harness.results_frame(rows, ("auc", "fit_time_s", "steps"))
     summary = summarise(frame)
     frame.to_csv(args.out / f"{args.prefix}.csv", index=False)
     summary.to_csv(args.out / f"{args.prefix}_summary.csv", index=False)
-    write_markdown(summary, frame, args, args.out, args.prefix, wall_time)
+    write_report(summary, frame, args, mode, args.out, args.prefix, wall_time)
     plot(summary, roc_scores, args.out, args.prefix)
     with pd.option_context("display.width", 120, "display.max_rows", 200):
         print(summary.to_string(index=False, float_format="%.4f"))

@@ -22,6 +22,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 import _data  # noqa: E402
+import _seed_arms  # noqa: E402
 
 OPTIONAL_PEERS = "xgboost,lightgbm,torch,libauc"
 
@@ -131,7 +132,7 @@ def test_seed_protocol_quick(tmp_path, isolated_environ):
     # Every seed draws its own subsample of about 5% positives.
     assert (rows["n_train_pos"] / rows["n_train"]).between(0.04, 0.06).all()
     # Same budget for the JAX arms (and skpairauc takes about as many steps).
-    jax_steps = rows[rows["arm"].isin(bench_seed_protocol.JAX_ARMS)]["steps"]
+    jax_steps = rows[rows["arm"].isin(_seed_arms.JAX_ARMS)]["steps"]
     assert jax_steps.nunique() == 1
     summary = pd.read_csv(tmp_path / "seed_protocol_summary.csv")
     assert len(summary) == len(bench_seed_protocol.ALL_ARMS)

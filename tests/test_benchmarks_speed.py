@@ -22,7 +22,12 @@ pytest.importorskip("matplotlib")
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
+import _data  # noqa: E402
+import _harness  # noqa: E402
 import _measure  # noqa: E402
+import _scale_jobs  # noqa: E402
+import _speed_common  # noqa: E402
+import _speed_peers  # noqa: E402
 import bench_scale  # noqa: E402
 import bench_speed  # noqa: E402
 
@@ -74,7 +79,7 @@ def test_speed_quick_writes_every_floor(speed_out):
     columns, rows = _read_csv(out / "speed.csv")
     assert columns == bench_speed.FLOOR_COLUMNS
     assert [row["floor_id"] for row in rows] == FLOOR_IDS
-    libauc_missing = _measure.torch_status() is not None
+    libauc_missing = _harness.peer_status("libauc") is not None
     for row in rows:
         assert _positive_finite(row["floor"])
         # Quick mode never claims a floor: the sizes are not the floor's.
@@ -141,7 +146,7 @@ def test_scale_quick_writes_every_arm(scale_out):
         if not row["arm"].startswith("LibAUC"):
             assert 0.0 <= float(row["test_auc"]) <= 1.0
     libauc = [r for r in rows if r["arm"].startswith("LibAUC")]
-    if _measure.torch_status() is not None:
+    if _harness.peer_status("libauc") is not None:
         assert all(r["status"] == "not installed" for r in libauc)
     else:
         mlp = {int(r["n_samples"]): r for r in rows if r["arm"].endswith("mlp64 adam")}
@@ -154,12 +159,12 @@ def test_scale_quick_writes_every_arm(scale_out):
 
 def test_absent_torch_is_reported_not_installed(monkeypatch):
     monkeypatch.setenv("SKPAIRAUC_BENCH_DISABLE", "torch,libauc")
-    assert _measure.torch_status().startswith("not installed")
-    result = bench_scale.job_fit(
+    assert _harness.peer_status("libauc").startswith("not installed")
+    result = _scale_jobs.job_fit(
         {"job": "fit", "arm": "LibAUC mlp64 (same steps)", "n_samples": 100}
     )
     assert result["status"].startswith("not installed")
-    assert bench_speed.job_torch_equal_work(
+    assert _speed_peers.job_torch_equal_work(
         {"impl": "libauc", "n_samples": 100, "n_steps": 2}
     )["status"].startswith("not installed")
 
@@ -176,15 +181,52 @@ def test_work_model_arithmetic():
 
 
 def test_synthetic_data_is_float32_with_exact_prevalence():
-    X, y = _measure.make_imbalanced(5_000, 7, 0.01, seed=0)
-    X_test, _ = _measure.make_imbalanced(5_000, 7, 0.01, seed=1)
+    X, y = _data.make_imbalanced(5_000, 7, 0.01, seed=0)
+    X_test, _ = _data.make_imbalanced(5_000, 7, 0.01, seed=1)
     assert X.dtype == np.float32 and X.shape == (5_000, 7)
     assert y.sum() == 50 and set(np.unique(y)) == {0, 1}
     assert not np.array_equal(X, X_test)
 
 
 def test_floor_row_pass_fail_and_missing():
-    assert bench_speed.floor_row("x", "", 10, 12, "x", True)["passed"] == "PASS"
-    assert bench_speed.floor_row("x", "", 10, 12, "x", False)["passed"] == "FAIL"
-    missing = bench_speed.floor_row("x", "", 10, None, "x", True)
+    assert _speed_common.floor_row("x", "", 10, 12, "x", True)["passed"] == "PASS"
+    assert _speed_common.floor_row("x", "", 10, 12, "x", False)["passed"] == "FAIL"
+    missing = _speed_common.floor_row("x", "", 10, None, "x", True)
     assert missing["passed"] == "not measured" and math.isnan(missing["measured"])
+
+
+def test_peers_can_be_disabled_one_by_one(monkeypatch):
+    monkeypatch.setenv("SKPAIRAUC_BENCH_DISABLE", "xgboost, torch")
+    assert _harness.disabled_peers() == {"xgboost", "torch"}
+    for peer in ("xgboost", "torch", "libauc"):  # LibAUC needs torch
+        assert _harness.peer_status(peer).startswith("not installed (disabled")
+    assert _harness.peer_status("skpairauc") is None
+
+
+def test_select_mode_fills_the_options_left_to_the_mode():
+    modes = {"quick": {"seeds": 2, "size": 10}, "full": {"seeds": 5, "size": 99}}
+    parser = _harness.bench_parser("test", "nothing")
+    parser.add_argument("--seeds", type=int, default=None)
+    args = _harness.parse_args(parser, ["--quick"])
+    name, mode = _harness.select_mode(modes, args, ("seeds",))
+    assert (name, mode, args.seeds) == ("quick", modes["quick"], 2)
+    assert mode is not modes["quick"]  # a copy the script may change
+    args = _harness.parse_args(parser, ["--seeds", "3"])
+    assert _harness.select_mode(modes, args, ("seeds",))[0] == "full"
+    assert args.seeds == 3 and args.argv == ["--seeds", "3"]
+    assert args.out == _harness.RESULTS_DIR
+
+
+def test_child_jobs_report_failures_instead_of_raising():
+    def broken(spec):
+        raise RuntimeError("boom")
+
+    runner = _harness.JobRunner("unused.py", {"broken": broken}, in_process=True)
+    assert runner({"job": "broken"}) == {"error": "RuntimeError: boom"}
+
+
+def test_machine_info_names_the_commit_load_and_versions():
+    info = _harness.machine_info()
+    for key in ("cpu_model", "nproc", "load", "python", "revision", "numpy"):
+        assert info[key], key
+    assert f"numpy {np.__version__}" in _harness.versions_text(info)
