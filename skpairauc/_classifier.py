@@ -9,22 +9,53 @@ fitted attribute, in one place. A failure at any stage leaves the estimator as
 it was before the call.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._capacity import Candidate, candidates, cv_folds, fold_auc
 from ._fork import check_not_forked_after_jax
 from ._losses import LOSSES
 from ._optimizers import EXACT_SOLVERS, OPTIMIZERS
 from ._policy import resolve_policy
 from ._scorers import ACTIVATIONS, init_scorer, score_rows
 from ._threshold import THRESHOLD_STRATEGIES, fit_decision
-from ._validation import validate_fit_inputs, validated_hidden_layer_sizes
+from ._validation import (
+    FitInputs,
+    label,
+    validate_fit_inputs,
+    validated_hidden_layer_sizes,
+)
+
+# Fewer training rows of a class than this get a warning: its side of every
+# pair, its threshold and its probability map rest on a handful of rows.
+MIN_ROWS_PER_CLASS = 5
+
+
+def _warn_about_the_data(inputs, threshold):
+    counts = np.bincount(inputs.y_encoded, minlength=inputs.n_classes)
+    if counts.min() < MIN_ROWS_PER_CLASS:
+        small = inputs.classes[np.argmin(counts)]
+        warnings.warn(
+            f"Class {label(small)!r} has only {counts.min()} training row(s): the "
+            "ranking, threshold and probabilities learnt for it are unreliable.",
+            UserWarning,
+            stacklevel=4,
+        )
+    if inputs.n_classes > 2 and threshold != "balanced_accuracy":
+        warnings.warn(
+            f"threshold={threshold!r} is ignored on a multiclass problem: it "
+            "predicts the class of highest one-vs-rest probability.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
@@ -40,9 +71,16 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of int, default=()
+    hidden_layer_sizes : "auto" or array-like of int, default="auto"
         Widths of the hidden layers of the scorer. ``()`` gives a linear
         scorer ``s(x) = x @ w``; ``(64,)`` an MLP with one hidden layer.
+        "auto" chooses the scorer (and, with ``alpha="auto"``, the penalty)
+        for the data: among a linear scorer with ``alpha`` in {10, 1, 0.1}
+        and an MLP (64,) with ``alpha`` in {10, 1}, by 3-fold stratified
+        cross-validated ROC AUC, then refitted on all rows; on data large
+        enough for a stochastic solver with a validation split, by the
+        validation ROC AUC of one fit of each (``alpha`` 1). The choice is in
+        ``hidden_layer_sizes_``, ``alpha_`` and ``capacity_scores_``.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
     loss : {"logistic", "squared_hinge", "hinge", "square"}, \
@@ -62,13 +100,14 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
           (about 40 ms per exact gradient on one CPU core) and neither
           ``dropout`` nor ``early_stopping=True`` is asked for; "adam"
           otherwise.
-    alpha : float, default=1.0
+    alpha : "auto" or float, default="auto"
         Strength of the L2 penalty ``alpha / 2 * ||W||^2`` on the weights (not
-        the biases), divided by the total sample weight as in
-        :class:`~sklearn.neural_network.MLPClassifier`. On this scale
-        ``alpha=1`` is the penalty of ``LogisticRegression(C=1)``; the pairwise
-        loss of a linear scorer on separable data otherwise grows the weights
-        without bound, so the default is stronger than MLPClassifier's 1e-4.
+        the biases), divided by the number of training rows of non-zero
+        weight, as in :class:`~sklearn.neural_network.MLPClassifier`, and
+        applied to the standardised features. On this scale ``alpha=1`` is
+        the penalty of ``LogisticRegression(C=1)`` on standardised data.
+        "auto": chosen with the scorer when ``hidden_layer_sizes="auto"``,
+        else 1.0.
     n_pos_per_batch : int, default=128
         Positives per task and step of the stochastic solvers.
     n_neg_per_batch : int, default=384
@@ -131,17 +170,30 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
+    hidden_layer_sizes_ : tuple of int
+        The scorer trained: the parameter, or the one "auto" chose.
+    alpha_ : float
+        The penalty used: the parameter, or the one "auto" chose.
+    capacity_candidates_ : list of (tuple, float) or None
+        The ``(hidden_layer_sizes, alpha)`` pairs "auto" chose among, in order
+        of preference (ties go to the earlier); None without a choice.
+    capacity_scores_ : ndarray of shape (n_candidates,) or None
+        Their mean cross-validated (or validation) ROC AUC; None without a
+        choice, or when a class has too few rows to be split into 3 folds (then
+        the first candidate is used).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when X has string column names.
     coefs_ : list of ndarray
-        Weight matrices of the scorer, ``coefs_[i]`` of shape
+        Weight matrices of the scorer on raw inputs (float64: the internal
+        standardisation is folded into the first layer), ``coefs_[i]`` of shape
         ``(n_units[i], n_units[i + 1])``; the output layer has one column for
         a binary problem and one per class otherwise.
     intercepts_ : list of ndarray
         Bias vectors; the output layer's is zero (a constant cancels in every
-        score difference, so it is not learnt).
+        score difference, so it is not learnt; for a linear scorer the
+        standardisation's constant shift is dropped with it).
     threshold_ : float or ndarray of shape (n_classes,)
         Binary: the raw learnt score ``s`` above which ``classes_[1]`` is
         predicted (``s = decision_function(X) / calibration_coef_[0] +
@@ -194,13 +246,23 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
     ranks class ``k`` above the rest, and the objective is the mean over
     tasks, the surrogate of macro one-vs-rest ROC AUC.
 
-    **Sample weights** enter as pair weights ``w_i * w_j``: weighting a row by
-    an integer ``k`` gives the same objective as repeating it ``k`` times.
+    **Raw features.** Features are standardised inside ``fit`` (weighted by
+    ``sample_weight``, in float64, constant columns left at zero) and the
+    transform is folded into ``coefs_`` and ``intercepts_``, so columns in
+    any units (down to 1e-300, up to 1e300) train the same model.
 
-    **Compilation.** Training runs in jitted loops that are compiled once per
-    configuration and bucketed data size; set JAX's persistent compilation
-    cache (``jax.config.update("jax_compilation_cache_dir", path)``) to reuse
-    them across processes. Prediction uses NumPy only.
+    **Sample weights** enter as pair weights ``w_i * w_j``: weighting a row by
+    an integer ``k`` gives the same pair objective as repeating it ``k``
+    times. Only the ratios of the weights matter: they are rescaled to a mean
+    of 1 over the rows of non-zero weight, so weights scaled by any constant
+    train the same model.
+
+    **Compilation.** Training compiles its programs once per configuration
+    and bucketed data shape; at most 24 stay loaded (``SKPAIRAUC_MAX_PROGRAMS``)
+    and they are saved under ``~/.cache/skpairauc`` (``SKPAIRAUC_CACHE_DIR``;
+    empty turns it off) for later processes. Importing the package,
+    unpickling a model and predicting use NumPy only: JAX is imported by the
+    first ``fit``.
 
     References
     ----------
@@ -222,18 +284,19 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
     >>> X_train, X_test, y_train, y_test = train_test_split(
     ...     X, y, stratify=y, random_state=0)
     >>> clf = PairwiseAUCClassifier(random_state=0).fit(X_train, y_train)
-    >>> clf.solver_
-    'lbfgs'
+    >>> clf.solver_, clf.hidden_layer_sizes_, clf.alpha_
+    ('lbfgs', (64,), 1.0)
     >>> auc = roc_auc_score(y_test, clf.decision_function(X_test))
     >>> print(f"test ROC AUC: {auc:.3f}")
-    test ROC AUC: 0.935
+    test ROC AUC: 0.930
     >>> clf.predict_proba(X_test[:2]).round(3)
-    array([[0.001, 0.999],
-           [1.   , 0.   ]])
+    array([[0.22, 0.78],
+           [1.  , 0.  ]])
     """
 
     _parameter_constraints = {
         "hidden_layer_sizes": [
+            StrOptions({"auto"}),
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
@@ -241,7 +304,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         "loss": [StrOptions(set(LOSSES))],
         "margin": [Interval(Real, 0, None, closed="neither")],
         "solver": [StrOptions({"auto", *EXACT_SOLVERS, *OPTIMIZERS})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "n_pos_per_batch": [Interval(Integral, 1, None, closed="left")],
         "n_neg_per_batch": [Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -263,13 +326,13 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes=(),
+        hidden_layer_sizes="auto",
         activation="relu",
         *,
         loss="logistic",
         margin=1.0,
         solver="auto",
-        alpha=1.0,
+        alpha="auto",
         n_pos_per_batch=128,
         n_neg_per_batch=384,
         learning_rate_init=1e-3,
@@ -338,13 +401,11 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight):
         """The stages of ``fit``; returns the fitted attributes as a dict."""
-        hidden = validated_hidden_layer_sizes(self.hidden_layer_sizes)
+        auto = isinstance(self.hidden_layer_sizes, str)
+        hidden = None if auto else validated_hidden_layer_sizes(self.hidden_layer_sizes)
         inputs = validate_fit_inputs(self, X, y, sample_weight)
-        if (
-            self.warm_start
-            and hasattr(self, "classes_")
-            and not np.array_equal(inputs.classes, self.classes_)
-        ):
+        warm = self.warm_start and hasattr(self, "classes_")
+        if warm and not np.array_equal(inputs.classes, self.classes_):
             raise ValueError(
                 f"warm_start=True needs the same classes as the previous fit: "
                 f"{self.classes_!r} != {inputs.classes!r}."
@@ -352,18 +413,55 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         settings = self.get_params()
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         policy = resolve_policy(settings, inputs.y_encoded, inputs.n_classes, seed)
+        grid = candidates(self.hidden_layer_sizes, self.alpha, hidden)
+        if warm and auto:  # continue the previously selected scorer
+            grid = [Candidate(self.hidden_layer_sizes_, self.alpha_)]
+        _warn_about_the_data(inputs, self.threshold)
         check_not_forked_after_jax()
 
-        # One generator for the initial weights, the shuffle and the batches.
-        rng = np.random.default_rng(seed)
-        params, warm = self._initial_params(
-            rng, hidden, inputs.X.shape[1], inputs.n_classes
-        )
         from . import _training  # JAX is imported here, when training starts
 
-        result = _training.train(
-            params, inputs, policy, settings, seed, rng, warm_start=warm
-        )
+        def train(candidate, fit_inputs, fit_policy, warm_start=False):
+            # One generator per fit: initial weights, shuffle and batches.
+            rng = np.random.default_rng(seed)
+            params, is_fitted = self._initial_params(
+                rng,
+                candidate.hidden,
+                fit_inputs.X.shape[1],
+                fit_inputs.n_classes,
+                warm_start,
+            )
+            return _training.train(
+                params,
+                fit_inputs,
+                fit_policy,
+                {**settings, "alpha": candidate.alpha},
+                seed,
+                rng,
+                warm_start=is_fitted,
+            )
+
+        capacity_scores = None
+        if len(grid) == 1:
+            chosen = grid[0]
+            result = train(chosen, inputs, policy, warm_start=warm)
+        elif policy.held_out is not None:
+            # Large data: each candidate once, with early stopping; the best
+            # validation ROC AUC wins and its fit is kept.
+            results = [train(candidate, inputs, policy) for candidate in grid]
+            capacity_scores = np.array([max(r.validation_scores) for r in results])
+            best = int(np.argmax(capacity_scores))
+            chosen, result = grid[best], results[best]
+        else:
+            capacity_scores = self._cross_validate(grid, inputs, settings, seed, train)
+            chosen = (
+                grid[0]
+                if capacity_scores is None
+                else grid[int(np.argmax(capacity_scores))]
+            )
+            result = train(chosen, inputs, policy)
+        if self.verbose and len(grid) > 1:
+            print(f"Chose hidden_layer_sizes={chosen.hidden}, alpha={chosen.alpha}")
         coefs = result.params["coefs"]
         intercepts = [*result.params["intercepts"], np.zeros(coefs[-1].shape[1])]
 
@@ -384,6 +482,12 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         validation_scores = result.validation_scores
         return {
             "classes_": inputs.classes,
+            "hidden_layer_sizes_": chosen.hidden,
+            "alpha_": chosen.alpha,
+            "capacity_candidates_": None
+            if capacity_scores is None
+            else [(c.hidden, c.alpha) for c in grid],
+            "capacity_scores_": capacity_scores,
             "solver_": policy.solver,
             "early_stopping_": policy.early_stopping,
             "coefs_": coefs,
@@ -403,12 +507,52 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             "calibration_intercept_": decision.calibration_intercept,
         }
 
-    def _initial_params(self, rng, hidden, n_features, n_classes):
+    def _cross_validate(self, grid, inputs, settings, seed, train):
+        """Mean held-out ROC AUC of each candidate over stratified folds, or
+        None when a class is too small to be split into folds."""
+        folds = cv_folds(inputs.y_encoded, seed)
+        if folds is None:
+            return None
+        scores = np.zeros(len(grid))
+        for fit_rows, test_rows in folds:
+            fold = FitInputs(
+                inputs.X[fit_rows],
+                inputs.y_encoded[fit_rows],
+                inputs.classes,
+                inputs.sample_weight[fit_rows],
+            )
+            fold_policy = resolve_policy(
+                {**settings, "early_stopping": False},
+                fold.y_encoded,
+                fold.n_classes,
+                seed,
+            )
+            for i, candidate in enumerate(grid):
+                with warnings.catch_warnings():
+                    # A fold fit that stops early only scores a candidate.
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    result = train(candidate, fold, fold_policy)
+                held_out = score_rows(
+                    {
+                        "coefs": result.params["coefs"],
+                        "intercepts": result.params["intercepts"],
+                    },
+                    inputs.X[test_rows],
+                    self.activation,
+                )
+                scores[i] += fold_auc(
+                    held_out,
+                    inputs.y_encoded[test_rows],
+                    inputs.sample_weight[test_rows],
+                ) / len(folds)
+        return scores
+
+    def _initial_params(self, rng, hidden, n_features, n_classes, warm_start=False):
         """Initial parameters and whether they are the fitted ones (on raw
         inputs, for ``warm_start``) rather than new ones (on standardised
         inputs)."""
         n_outputs = 1 if n_classes == 2 else n_classes
-        if self.warm_start and hasattr(self, "coefs_"):
+        if warm_start and hasattr(self, "coefs_"):
             shapes = [W.shape for W in self.coefs_]
             sizes = [n_features, *hidden, n_outputs]
             if shapes == list(zip(sizes[:-1], sizes[1:])):

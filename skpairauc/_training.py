@@ -12,10 +12,9 @@ from typing import NamedTuple
 
 import jax
 import numpy as np
-from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _solvers
+from . import _lbfgs, _solvers
 from ._fork import check_not_forked_after_jax
 from ._layout import (
     MAX_STEPS_PER_EPOCH,
@@ -109,7 +108,7 @@ def _unflatten(theta, params):
     return {"coefs": arrays[:n_layers], "intercepts": arrays[n_layers:]}
 
 
-# L-BFGS-B also stops when an iteration lowers the objective (a mean pair loss,
+# L-BFGS also stops when an iteration lowers the objective (a mean pair loss,
 # below 1 once training starts) by less than ``tol * EXACT_FTOL_PER_TOL``: 1e-6
 # at the default tol. Smaller decreases no longer change the ranking (an
 # MLP(64) on make_classification(1000, 20) took 116 iterations to reach it,
@@ -143,69 +142,50 @@ def train_exact(prepared, inputs, policy, settings):
     pairs = jax.device_put(layout.pairs)
     reg = np.float32(settings["alpha"] / layout.total_weight)
 
-    non_finite = []
-    best = {"value": np.inf, "theta": None}
-
     def value_and_grad(theta):
         value, grad = program(theta.astype(np.float32), rows, pairs, reg)
         value, grad = float(value), np.asarray(grad, dtype=np.float64)
-        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
-            non_finite.append(len(curve))
-            return np.inf, np.zeros_like(theta)  # the line search backs off
-        if value < best["value"]:  # kept: the fit returns the best point seen
-            best["value"], best["theta"] = value, theta.copy()
+        if not np.all(np.isfinite(grad)):
+            value = np.inf
         return value, grad
 
-    theta0 = _flatten(params)
-    curve = []
-    start, _ = value_and_grad(theta0)
-    curve.append(start)
     max_iter = settings["max_iter"]
-    result = minimize(
+    result = _lbfgs.minimize(
         value_and_grad,
-        theta0,
-        jac=True,
-        method="L-BFGS-B",
-        callback=lambda intermediate_result: curve.append(
-            min(float(intermediate_result.fun), best["value"])
-        ),
-        options={
-            "maxiter": max_iter,
-            "gtol": settings["tol"],
-            "ftol": settings["tol"] * EXACT_FTOL_PER_TOL,
-            "maxcor": 10,
-        },
+        _flatten(params),
+        max_iter=max_iter,
+        gtol=settings["tol"],
+        ftol=settings["tol"] * EXACT_FTOL_PER_TOL,
     )
     rows.delete()  # free the padded copy of X now, not at garbage collection
-    n_iter = int(result.nit)
+    theta, n_iter, curve = result.x, result.n_iter, result.curve
+    start = curve[0]
     if not np.isfinite(start):
         raise ValueError(
             "The training objective is not finite at the initial weights; check "
             "X and sample_weight for values that overflow."
         )
-    # The lowest objective evaluated: never above the start, never non-finite.
-    theta = best["theta"]
     if settings["verbose"]:
         print(f"L-BFGS: {n_iter} iterations, loss = {curve[-1]:.8f}")
-    if result.status == 1 or n_iter >= max_iter:
+    if result.status == "max_iter":
         warnings.warn(
             f"L-BFGS reached max_iter={max_iter} before converging; "
             "increase max_iter or tol.",
             ConvergenceWarning,
         )
-    elif non_finite:
+    elif result.status == "non-finite":
         warnings.warn(
             "L-BFGS stopped before converging because the objective or its "
-            f"gradient became non-finite at trial points of iteration "
-            f"{non_finite[0]}; the model keeps the best weights found (objective "
+            f"gradient became non-finite along the search direction of iteration "
+            f"{n_iter + 1}; the model keeps the best weights found (objective "
             f"{curve[-1]:.6g} after {n_iter} iterations, from {start:.6g}).",
             ConvergenceWarning,
         )
-    elif result.status != 0 and not _stalled_at_round_off(curve):
+    elif result.status == "line search" and not _stalled_at_round_off(curve):
         warnings.warn(
-            f"L-BFGS stopped before converging: its line search failed "
-            f"({result.message}); objective {curve[-1]:.6g} after {n_iter} "
-            f"iterations, from {start:.6g}.",
+            "L-BFGS stopped before converging: its line search found no "
+            f"decrease (objective {curve[-1]:.6g} after {n_iter} iterations, "
+            f"from {start:.6g}).",
             ConvergenceWarning,
         )
     final = _unflatten(theta.astype(np.float32), params)

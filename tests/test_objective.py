@@ -14,7 +14,6 @@ from skpairauc import (
 from skpairauc._objective import all_pairs_loss_sum, exact_objective, tile_shape
 from skpairauc._pairs import bucket_length
 
-
 PUBLIC = {
     "logistic": lambda d, margin: logistic_pairwise_loss(d),
     "squared_hinge": squared_hinge_pairwise_loss,
