@@ -23,6 +23,8 @@ PUBLIC_NAMES = [
     "squared_hinge_pairwise_loss",
     "hinge_pairwise_loss",
     "square_pairwise_loss",
+    "set_max_compiled_programs",
+    "clear_compiled_programs",
 ]
 EXAMPLES = sorted(path.stem for path in (DOCS / "examples").glob("plot_*.py"))
 PAGES = [
