@@ -12,9 +12,10 @@ scorers and penalties (:func:`candidates`):
   before MLP, stronger penalty first), and is refitted on all rows, as
   ``LogisticRegressionCV`` does;
 * on large data (a stochastic solver with a validation split), cross-validation
-  would multiply long fits, so each candidate is trained once on the training
-  split with early stopping and the best validation ROC AUC wins; the winner's
-  fit is kept, not repeated.
+  would multiply long fits, so each scorer is trained once, on a stratified
+  subsample of at most ``SELECTION_MAX_ROWS`` rows with early stopping and at
+  most ``SELECTION_MAX_EPOCHS`` epochs; the best validation ROC AUC wins and
+  is trained on all rows.
 
 The rule was chosen on 26 imbalanced tables outside the benchmark's 12 (see
 the user guide): cross-validated selection was the only rule tried that was
@@ -39,6 +40,19 @@ DEFAULT_ALPHA = 1.0
 N_FOLDS = 3
 
 
+# Large-data selection: rows of the subsample and epochs of each selection fit.
+# The stochastic fits' epochs are at most 250 steps whatever the data size, so
+# the budget, not the subsample, bounds their cost; 10 epochs separate a
+# linear from a nonlinear table (validation AUC 0.76 against 0.82 on 200,000
+# rows of make_classification(weights=[0.99], class_sep=0.8)) at a fraction
+# of a full fit.
+SELECTION_MAX_ROWS = 50_000
+SELECTION_MAX_EPOCHS = 10
+# ... and at least this many rows of each class, so that the validation split
+# of the subsample has enough of each for a stable ROC AUC.
+SELECTION_MIN_CLASS_ROWS = 200
+
+
 class Candidate(NamedTuple):
     hidden: tuple
     alpha: float
@@ -55,6 +69,36 @@ def candidates(hidden_param, alpha_param, validated_hidden):
     if alpha_param == "auto":
         return [Candidate(h, a) for h in AUTO_HIDDEN for a in AUTO_ALPHAS[h]]
     return [Candidate(h, float(alpha_param)) for h in AUTO_HIDDEN]
+
+
+def validation_candidates(grid):
+    """The candidates trained on large data: one fit per scorer, at the
+    default penalty unless ``alpha`` was set (on large data the penalty
+    barely matters: linear alpha 0.1, 1 and 10 were within 1e-5 of validation
+    AUC on 200,000 rows, and each extra fit costs a full stochastic fit)."""
+    alphas = {c.alpha for c in grid}
+    alpha = DEFAULT_ALPHA if len(alphas) > 1 else alphas.pop()
+    return [Candidate(h, alpha) for h in dict.fromkeys(c.hidden for c in grid)]
+
+
+def selection_rows(y_encoded, seed):
+    """A stratified subsample of ``SELECTION_MAX_ROWS`` rows, more if needed to
+    keep ``SELECTION_MIN_CLASS_ROWS`` rows of every class (all rows when there
+    are fewer), sorted."""
+    n = len(y_encoded)
+    fraction = max(
+        SELECTION_MAX_ROWS / n,
+        SELECTION_MIN_CLASS_ROWS / np.bincount(y_encoded).min(),
+    )
+    if fraction >= 1:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in range(y_encoded.max() + 1):
+        members = np.flatnonzero(y_encoded == c)
+        size = int(np.ceil(fraction * len(members)))
+        rows.append(rng.choice(members, size, replace=False))
+    return np.sort(np.concatenate(rows))
 
 
 def fold_auc(scores, y_encoded, sample_weight):
