@@ -50,6 +50,16 @@ def make_model(name, y_train, seed, mode):
 
     n_pos = int(np.sum(y_train == 1))
     n_neg = len(y_train) - n_pos
+    if name == "skpairauc_default":
+        # The estimator exactly as a user gets it: every parameter at its
+        # default (capacity chosen inside fit), on raw features (it
+        # standardises internally).
+        from skpairauc import PairwiseAUCClassifier
+
+        params = {"random_state": seed}
+        if mode["skpairauc_max_iter"]:
+            params["max_iter"] = mode["skpairauc_max_iter"]
+        return PairwiseAUCClassifier(**params)
     if name.startswith("skpairauc"):
         from skpairauc import PairwiseAUCClassifier
 
