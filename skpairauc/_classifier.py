@@ -221,7 +221,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
     t_ : int
         Optimisation steps taken (L-BFGS iterations, or stochastic steps).
     loss_curve_ : list of float
-        Objective at each iteration (lbfgs) or mean batch loss of each epoch.
+        lbfgs: the objective at the initial weights and after each iteration
+        (``n_iter_ + 1`` values). Stochastic solvers: the mean batch loss of
+        each epoch (``n_iter_`` values).
     best_loss_ : float
         Lowest value of ``loss_curve_``.
     validation_scores_ : list of float or None

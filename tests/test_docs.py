@@ -33,6 +33,7 @@ PAGES = [
     "api",
     "user_guide/index",
     "user_guide/roc_auc",
+    "user_guide/defaults",
     "user_guide/losses",
     "user_guide/training",
     "user_guide/thresholds",

@@ -4,7 +4,7 @@ Linear and MLP scorers on 2-D data
 =====================================
 
 :class:`~skpairauc.PairwiseAUCClassifier` learns a score :math:`s(x)`. With
-``hidden_layer_sizes=()`` (the default) the score is linear in the features;
+``hidden_layer_sizes=()`` the score is linear in the features;
 with hidden layers it is a multi-layer perceptron. This example draws the
 score of both on two imbalanced two-dimensional problems, together with the
 decision boundary ``decision_function(X) == 0``.
@@ -52,7 +52,7 @@ for name, (X, y) in datasets.items():
 # The default L2 penalty, ``alpha=1``, keeps the MLP's score surface smooth
 # on a few hundred training points.
 models = {
-    "linear": PairwiseAUCClassifier(random_state=0),
+    "linear": PairwiseAUCClassifier(hidden_layer_sizes=(), random_state=0),
     "MLP (32,)": PairwiseAUCClassifier(
         hidden_layer_sizes=(32,), activation="tanh", random_state=0
     ),

@@ -44,7 +44,9 @@ print(f"{len(y_train)} training samples, {y_train.mean():.1%} positive")
 pipe = Pipeline(
     [
         ("scale", StandardScaler()),
-        ("clf", PairwiseAUCClassifier(random_state=0)),
+        # An explicit scorer: the default, hidden_layer_sizes="auto", would
+        # itself choose scorer and alpha by cross-validation inside each fit.
+        ("clf", PairwiseAUCClassifier(hidden_layer_sizes=(), random_state=0)),
     ]
 )
 param_grid = {

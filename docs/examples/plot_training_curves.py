@@ -109,11 +109,12 @@ plt.show()
 # monotonically, and ``n_iter_`` tells how many iterations the solver needed
 # to reach ``tol``.
 X_small, y_small = X_train[:4000], y_train[:4000]
-exact = PairwiseAUCClassifier(alpha=1e-3).fit(X_small, y_small)
+exact = PairwiseAUCClassifier(hidden_layer_sizes=(), alpha=1e-3).fit(X_small, y_small)
 print(f"solver_={exact.solver_!r}, n_iter_={exact.n_iter_}")
 
 fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.plot(np.arange(1, exact.n_iter_ + 1), exact.loss_curve_, marker=".")
+# loss_curve_ starts with the objective at the initial weights (iteration 0).
+ax.plot(np.arange(len(exact.loss_curve_)), exact.loss_curve_, marker=".")
 ax.set(
     xlabel="L-BFGS iteration",
     ylabel="exact objective",
