@@ -31,7 +31,7 @@ import _speed_peers  # noqa: E402
 import bench_scale  # noqa: E402
 import bench_speed  # noqa: E402
 
-FLOOR_IDS = ["1a", "1b", "2a", "2b", "3a", "3b", "3c", "3d", "4", "5"]
+FLOOR_IDS = ["1a", "1b", "2a", "2b", "3a", "3b", "3e", "3f", "3c", "3d", "4", "5"]
 
 
 def _run_quick(script, out):
@@ -100,7 +100,7 @@ def test_speed_quick_ratios_are_computed(speed_out):
     _, details = _read_csv(out / "speed_details.csv")
     values = {(d["section"], d["name"]): d["value"] for d in details}
     logreg = float(values[("fit_large_logreg", "fit_s")])
-    for model, floor_id in (("linear", "3a"), ("mlp", "3b")):
+    for model, floor_id in (("linear", "3a"), ("mlp", "3b"), ("default", "3e")):
         ours = float(values[(f"fit_large_{model}", "fit_s")])
         assert logreg > 0 and ours > 0
         assert float(rows[floor_id]["measured"]) == pytest.approx(ours / logreg)
