@@ -84,8 +84,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         scorer ``s(x) = x @ w``; ``(64,)`` an MLP with one hidden layer.
         "auto" chooses the scorer (and, with ``alpha="auto"``, the penalty)
         for the data: among a linear scorer with ``alpha`` in {10, 1, 0.1}
-        and an MLP (64,) with ``alpha`` in {10, 1}, by 3-fold stratified
-        cross-validated ROC AUC, then refitted on all rows; on data large
+        and an MLP (64,) with ``alpha`` in {10, 1}, by stratified 3-fold
+        cross-validated ROC AUC (repeated twice), then refitted on all rows; on data large
         enough for a stochastic solver with a validation split, by the
         validation ROC AUC of one fit of each (``alpha`` 1). The choice is in
         ``hidden_layer_sizes_``, ``alpha_`` and ``capacity_scores_``.
