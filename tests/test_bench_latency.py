@@ -1,0 +1,80 @@
+"""Smoke run of benchmarks/bench_latency.py (no timed assertions).
+
+The ``--quick`` mode runs end to end, in fresh child processes as the full
+mode does, into a temporary directory; the outputs must exist, every
+measured value must be finite and the report must have its sections. Whether
+a floor passes is what the full benchmark reports; it is never asserted here.
+"""
+
+import csv
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_latency.py"
+
+
+@pytest.mark.slow
+def test_bench_latency_quick_writes_finite_results(tmp_path):
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latency.csv", "latency.md"]
+
+    with open(tmp_path / "latency.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["section"] for row in rows} == {
+        "import",
+        "predict",
+        "first_fit",
+        "programs",
+        "grid",
+    }
+    for row in rows:
+        value = float(row["value"])
+        assert math.isfinite(value), row
+        if row["unit"] == "s":
+            assert value >= 0, row
+        assert int(row["n"]) == len(row["values"].split()), row
+
+    def value(section, name, cache, measure):
+        (match,) = [
+            r
+            for r in rows
+            if (r["section"], r["name"], r["cache"], r["measure"])
+            == (section, name, cache, measure)
+        ]
+        return float(match["value"])
+
+    assert value("import", "skpairauc", "", "import_s") > 0
+    assert value("import", "jax", "", "import_s") > 0
+    assert value("predict", "PairwiseAUCClassifier", "", "total_s") > 0
+    fit = "PairwiseAUCClassifier () lbfgs"
+    for cache in ("cold", "warm"):
+        assert value("first_fit", fit, cache, "fit_s") > 0
+        assert value("first_fit", fit, cache, "fit_with_jax_s") >= value(
+            "first_fit", fit, cache, "fit_s"
+        )
+    for n_jobs in (1, 2):
+        for cache in ("cold", "warm"):
+            assert value("grid", f"n_jobs={n_jobs}", cache, "fit_s") > 0
+    program = "() lbfgs: exact_value_and_grad"
+    assert value("programs", program, "cold", "calls") >= 1
+    assert value("programs", program, "cold", "obtain_s") > 0
+
+    report = (tmp_path / "latency.md").read_text()
+    assert report.startswith("# Latency of a fresh process")
+    for heading in ("## Protocol", "## Floors", "## First fit", "## Machine"):
+        assert heading in report
+    assert "PASS" in report or "FAIL" in report
+    assert "nan" not in report

@@ -1,0 +1,410 @@
+"""The compiled-program cache and the import-free prediction path (issue 10).
+
+* ``import skpairauc``, unpickling a fitted model and predicting import neither
+  JAX nor optax;
+* the disk cache's directory rules (``SKPAIRAUC_CACHE_DIR``, else
+  ``$XDG_CACHE_HOME/skpairauc``, else ``~/.cache/skpairauc``; an empty value
+  turns it off; an unusable directory costs one warning, never a fit);
+* no recompile within a length bucket; a second process loads instead of
+  compiling, and predicts the same; concurrent writers; the user's JAX
+  configuration is left alone.
+
+Everything that depends on the environment or on a fresh process runs in a
+child interpreter with a controlled environment: ``_programs`` keeps compiled
+programs in memory, and the session's conftest points ``SKPAIRAUC_CACHE_DIR``
+at a per-session directory, so in-process state would prove nothing. The
+children import a copy of the package taken when this module's first test
+starts: the disk cache's key covers the package's source, so an edit of the
+checkout while the tests run would otherwise turn a cache hit into a compile.
+"""
+
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import skpairauc
+from skpairauc import PairwiseAUCClassifier
+
+pytestmark = pytest.mark.slow  # child interpreters, each importing JAX
+
+_SNAPSHOT = {}  # "path": the directory the children import skpairauc from
+
+
+@pytest.fixture(scope="module", autouse=True)
+def package_snapshot(tmp_path_factory):
+    """A copy of the package for the children (see the module docstring)."""
+    root = tmp_path_factory.mktemp("snapshot")
+    shutil.copytree(
+        Path(skpairauc.__file__).parent,
+        root / "skpairauc",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    _SNAPSHOT["path"] = root
+    yield root
+    _SNAPSHOT.clear()
+
+
+RESULT = "CHILD_RESULT "
+CHILD_TIMEOUT = 300
+
+# One child job: optionally wait for peers (a barrier on files), run a list of
+# fits on one fixed data set, record ``_programs.STATS`` after each, the
+# warnings, and save every fit's decision_function.
+FIT_CHILD = textwrap.dedent(
+    """
+    import json, sys, time, warnings
+    from pathlib import Path
+
+    spec = json.loads(sys.argv[1])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        import numpy as np
+        from sklearn.datasets import make_classification
+
+        from skpairauc import PairwiseAUCClassifier, _programs
+
+        import jax  # what a fit would import: the barrier then starts compiles
+
+        if spec.get("barrier"):
+            Path(spec["barrier"]["me"]).touch()
+            deadline = time.monotonic() + 120
+            while not all(Path(p).exists() for p in spec["barrier"]["all"]):
+                if time.monotonic() > deadline:
+                    raise SystemExit("barrier timed out")
+                time.sleep(0.01)
+        X, y = make_classification(
+            n_samples=1200, n_features=8, n_informative=4, weights=[0.85],
+            random_state=0,
+        )
+        stats, scores = [], []
+        for fit in spec["fits"]:
+            params = dict(fit)
+            n = params.pop("n", 1000)
+            clf = PairwiseAUCClassifier(**params).fit(X[:n], y[:n])
+            stats.append(dict(_programs.STATS))
+            scores.append(clf.decision_function(X))
+        if spec.get("scores"):
+            np.save(spec["scores"], np.concatenate(scores))
+    print(__RESULT__ + json.dumps({
+        "stats": stats,
+        "warnings": [[w.category.__name__, str(w.message)] for w in caught],
+        "package": _programs.__file__,
+    }))
+    """
+).replace("__RESULT__", repr(RESULT))
+
+LBFGS_SMALL = {"hidden_layer_sizes": (8,), "solver": "lbfgs", "random_state": 0}
+ADAM_SMALL = {
+    "hidden_layer_sizes": (),
+    "solver": "adam",
+    "max_iter": 3,
+    "random_state": 0,
+}
+
+
+def child_env(tmp_path, **settings):
+    """A controlled environment: HOME, TMPDIR and the working directory under
+    ``tmp_path``, no inherited cache settings; ``settings`` add variables, and
+    a value of None leaves the variable unset."""
+    env = dict(os.environ)
+    for name in (
+        "SKPAIRAUC_CACHE_DIR",
+        "XDG_CACHE_HOME",
+        "JAX_COMPILATION_CACHE_DIR",
+        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
+    ):
+        env.pop(name, None)
+    for name in ("home", "tmp", "cwd"):
+        (tmp_path / name).mkdir(exist_ok=True)
+    env.update(
+        HOME=str(tmp_path / "home"),
+        TMPDIR=str(tmp_path / "tmp"),
+        JAX_PLATFORMS="cpu",
+        PYTHONPATH=str(_SNAPSHOT["path"]),
+        PYTHONWARNINGS="",
+    )
+    for name, value in settings.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = str(value)
+    return env
+
+
+def start_child(code, env, tmp_path, *args):
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        cwd=tmp_path / "cwd",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish_child(proc):
+    stdout, stderr = proc.communicate(timeout=CHILD_TIMEOUT)
+    assert proc.returncode == 0, stdout[-2000:] + stderr[-4000:]
+    lines = [line for line in stdout.splitlines() if line.startswith(RESULT)]
+    assert lines, stdout[-2000:] + stderr[-4000:]
+    result = json.loads(lines[-1][len(RESULT) :])
+    if "package" in result:  # the children run the snapshot
+        assert Path(result["package"]).parent == _SNAPSHOT["path"] / "skpairauc"
+    return result
+
+
+def run_fits(tmp_path, env, fits, scores=None, **extra):
+    spec = json.dumps({"fits": fits, "scores": scores and str(scores), **extra})
+    return finish_child(start_child(FIT_CHILD, env, tmp_path, spec))
+
+
+def files_under(path):
+    return sorted(p for p in path.rglob("*") if p.is_file())
+
+
+def runtime_warnings(result):
+    return [message for kind, message in result["warnings"] if kind == "RuntimeWarning"]
+
+
+# --------------------------------------------------------------------------- #
+# Importing, unpickling and predicting are NumPy only
+# --------------------------------------------------------------------------- #
+def test_import_unpickle_and_predict_import_neither_jax_nor_optax(
+    imbalanced, multiclass, tmp_path
+):
+    models = {
+        "binary": (PairwiseAUCClassifier((4,), random_state=0), imbalanced),
+        "multiclass": (PairwiseAUCClassifier((), random_state=0), multiclass),
+    }
+    expected = {}
+    for name, (clf, (X, y)) in models.items():
+        clf.fit(X, y)
+        (tmp_path / f"{name}.pkl").write_bytes(pickle.dumps(clf))
+        np.save(tmp_path / f"{name}_X.npy", X)
+        expected[name] = {
+            method: getattr(clf, method)(X)
+            for method in ("predict", "predict_proba", "decision_function")
+        }
+    code = textwrap.dedent(
+        f"""
+        import json, pickle, sys
+        import numpy as np
+
+        def loaded():
+            return sorted(m for m in ("jax", "jaxlib", "optax") if m in sys.modules)
+
+        seen = {{}}
+        import skpairauc
+        seen["import"] = loaded()
+        package = skpairauc.__file__
+        out = {{}}
+        for name in ("binary", "multiclass"):
+            with open({str(tmp_path)!r} + f"/{{name}}.pkl", "rb") as f:
+                clf = pickle.load(f)
+            seen["unpickle " + name] = loaded()
+            X = np.load({str(tmp_path)!r} + f"/{{name}}_X.npy")
+            for method in ("predict", "predict_proba", "decision_function"):
+                np.save({str(tmp_path)!r} + f"/{{name}}_{{method}}.npy",
+                        getattr(clf, method)(X))
+                seen[method + " " + name] = loaded()
+        import jax  # the probe itself sees an import
+        seen["control"] = loaded()
+        print({RESULT!r} + json.dumps({{"seen": seen, "package": package}}))
+        """
+    )
+    result = finish_child(start_child(code, child_env(tmp_path), tmp_path))
+    seen = result["seen"]
+    control = seen.pop("control")
+    assert "jax" in control  # the check can see JAX when it is there
+    assert len(seen) == 1 + 2 * 4
+    assert all(modules == [] for modules in seen.values()), seen
+    for name, methods in expected.items():
+        for method, values in methods.items():
+            got = np.load(tmp_path / f"{name}_{method}.npy")
+            np.testing.assert_array_equal(got, values, err_msg=f"{name} {method}")
+
+
+# --------------------------------------------------------------------------- #
+# Directory rules
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("case", ["xdg", "home", "explicit", "disabled"])
+def test_cache_directory_rules(tmp_path, case):
+    xdg, explicit = tmp_path / "xdg", tmp_path / "explicit"
+    home = tmp_path / "home"
+    settings = {
+        "xdg": {"XDG_CACHE_HOME": xdg},
+        "home": {"XDG_CACHE_HOME": None},
+        "explicit": {"XDG_CACHE_HOME": xdg, "SKPAIRAUC_CACHE_DIR": explicit},
+        "disabled": {"XDG_CACHE_HOME": xdg, "SKPAIRAUC_CACHE_DIR": ""},
+    }[case]
+    expected_dir = {
+        "xdg": xdg / "skpairauc",
+        "home": home / ".cache" / "skpairauc",
+        "explicit": explicit,
+        "disabled": None,
+    }[case]
+    env = child_env(tmp_path, **settings)
+    result = run_fits(tmp_path, env, [LBFGS_SMALL])
+    assert result["stats"][0].get("compiled", 0) >= 1
+    assert runtime_warnings(result) == []
+    written = files_under(tmp_path)
+    if expected_dir is None:
+        assert written == [], "an empty SKPAIRAUC_CACHE_DIR wrote files"
+        return
+    assert written, "the fit saved no compiled program"
+    assert all(path.parent == expected_dir for path in written), written
+    assert all(path.suffix == ".bin" for path in written), written
+
+
+def test_unusable_cache_directory_warns_once_and_fits(tmp_path):
+    blocker = tmp_path / "a_regular_file"
+    blocker.write_text("not a directory")
+    env = child_env(tmp_path, SKPAIRAUC_CACHE_DIR=blocker / "sub")
+    fits = [
+        LBFGS_SMALL,
+        {**LBFGS_SMALL, "hidden_layer_sizes": (3,)},
+        ADAM_SMALL,
+        {**LBFGS_SMALL, "n": 400},
+    ]
+    result = run_fits(tmp_path, env, fits)
+    assert len(result["stats"]) == len(fits)  # every fit succeeded
+    assert result["stats"][-1]["compiled"] >= len(fits)  # and each saved nothing
+    warned = runtime_warnings(result)
+    assert len(warned) == 1, warned  # documented: "one warning"
+    assert "compile cache" in warned[0]
+    assert blocker.read_text() == "not a directory"
+    assert files_under(tmp_path / "home") == []
+
+
+# --------------------------------------------------------------------------- #
+# Reuse: within a bucket, and across processes
+# --------------------------------------------------------------------------- #
+def test_no_recompile_within_a_bucket(tmp_path):
+    env = child_env(tmp_path, SKPAIRAUC_CACHE_DIR=tmp_path / "cache")
+    fits = [
+        {**LBFGS_SMALL, "n": 1000},
+        {**LBFGS_SMALL, "n": 960, "random_state": 3, "alpha": 5.0},
+        {**ADAM_SMALL, "n": 1000},
+        {
+            **ADAM_SMALL,
+            "n": 960,
+            "random_state": 3,
+            "learning_rate_init": 0.01,
+            "alpha": 0.5,
+        },
+        {**LBFGS_SMALL, "n": 400},  # control: another bucket compiles
+    ]
+    stats = run_fits(tmp_path, env, fits)["stats"]
+    compiled = [s.get("compiled", 0) for s in stats]
+    assert [s.get("loaded", 0) for s in stats] == [0] * len(fits)
+    assert compiled[0] >= 1
+    assert compiled[1] == compiled[0], stats  # lbfgs, same bucket
+    assert compiled[2] > compiled[1], stats  # adam's own programs
+    assert compiled[3] == compiled[2], stats  # adam, same bucket
+    assert compiled[4] > compiled[3], stats  # the control
+    assert stats[1].get("reused", 0) > stats[0].get("reused", 0)
+
+
+def test_second_process_loads_instead_of_compiling(tmp_path):
+    cache = tmp_path / "cache"
+    env = child_env(tmp_path, SKPAIRAUC_CACHE_DIR=cache)
+    fits = [LBFGS_SMALL, ADAM_SMALL]
+    first = run_fits(tmp_path, env, fits, scores=tmp_path / "first.npy")["stats"][-1]
+    n_files = len(files_under(cache))
+    second = run_fits(tmp_path, env, fits, scores=tmp_path / "second.npy")["stats"][-1]
+    assert first.get("compiled", 0) >= 3 and first.get("loaded", 0) == 0, first
+    assert n_files == first["compiled"]
+    assert second.get("compiled", 0) == 0, second
+    assert second.get("loaded", 0) == first["compiled"], second
+    assert len(files_under(cache)) == n_files
+    np.testing.assert_array_equal(
+        np.load(tmp_path / "second.npy"), np.load(tmp_path / "first.npy")
+    )
+
+
+def test_concurrent_writers_are_safe(tmp_path):
+    cache = tmp_path / "cache"
+    env = child_env(tmp_path, SKPAIRAUC_CACHE_DIR=cache)
+    fits = [LBFGS_SMALL, ADAM_SMALL]
+    ready = [tmp_path / f"ready{i}" for i in range(2)]
+    procs = []
+    for i in range(2):
+        spec = {
+            "fits": fits,
+            "scores": str(tmp_path / f"writer{i}.npy"),
+            "barrier": {"me": str(ready[i]), "all": [str(p) for p in ready]},
+        }
+        procs.append(start_child(FIT_CHILD, env, tmp_path, json.dumps(spec)))
+    writers = [finish_child(proc) for proc in procs]
+    for writer in writers:  # each got all its programs, and no cache trouble
+        stats = writer["stats"][-1]
+        assert stats.get("compiled", 0) + stats.get("loaded", 0) >= 3, stats
+        assert runtime_warnings(writer) == []
+    files = files_under(cache)
+    assert files and all(path.suffix == ".bin" for path in files), files  # no .tmp
+    reader = run_fits(tmp_path, env, fits, scores=tmp_path / "reader.npy")
+    stats = reader["stats"][-1]
+    assert stats.get("compiled", 0) == 0, stats
+    assert stats.get("loaded", 0) == len(files), stats
+    for i in range(2):
+        np.testing.assert_array_equal(
+            np.load(tmp_path / "reader.npy"), np.load(tmp_path / f"writer{i}.npy")
+        )
+
+
+# --------------------------------------------------------------------------- #
+# The user's JAX configuration
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("user_setting", ["unset", "environment"])
+def test_user_jax_config_is_untouched(tmp_path, user_setting):
+    settings = {"SKPAIRAUC_CACHE_DIR": tmp_path / "cache"}
+    found = None
+    if user_setting == "environment":
+        found = str(tmp_path / "jax_env_cache")
+        settings["JAX_COMPILATION_CACHE_DIR"] = found
+    env = child_env(tmp_path, **settings)
+    mine = str(tmp_path / "jax_user_cache")
+    # A fit with JAX's settings as found, then the user sets them in code and
+    # fits again (new programs: both fits compile).
+    code = textwrap.dedent(
+        f"""
+        import json
+        import jax
+        from sklearn.datasets import make_classification
+        from skpairauc import PairwiseAUCClassifier, _programs
+
+        names = [n for n in (
+            "jax_compilation_cache_dir",
+            "jax_enable_compilation_cache",
+            "jax_persistent_cache_min_compile_time_secs",
+            "jax_persistent_cache_min_entry_size_bytes",
+        ) if hasattr(jax.config, n)]
+        snap = lambda: {{n: getattr(jax.config, n) for n in names}}
+        X, y = make_classification(300, 5, random_state=0)
+        out = {{"before": snap()}}
+        PairwiseAUCClassifier((), solver="lbfgs", random_state=0).fit(X, y)
+        out["after"] = snap()
+        jax.config.update("jax_compilation_cache_dir", {mine!r})
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        out["user"] = snap()
+        PairwiseAUCClassifier((5,), solver="adam", max_iter=2, random_state=0).fit(X, y)
+        out["after_user"] = snap()
+        out["compiled"] = _programs.STATS["compiled"]
+        print({RESULT!r} + json.dumps(out))
+        """
+    )
+    out = finish_child(start_child(code, env, tmp_path))
+    assert out["compiled"] >= 3
+    assert out["before"]["jax_compilation_cache_dir"] == found
+    assert out["after"] == out["before"]
+    assert out["user"]["jax_compilation_cache_dir"] == mine
+    assert out["user"]["jax_persistent_cache_min_compile_time_secs"] == 0.0
+    assert out["after_user"] == out["user"]
