@@ -124,7 +124,11 @@ def _signature(args):
 
 
 def _disk_path(key):
-    directory = cache_dir()
+    try:
+        directory = cache_dir()
+    except RuntimeError as error:  # no home directory (e.g. a uid without one)
+        _warn_disk(error)
+        return None
     if directory is None:
         return None
     digest = hashlib.sha256(repr((key, _environment())).encode()).hexdigest()

@@ -408,3 +408,21 @@ def test_user_jax_config_is_untouched(tmp_path, user_setting):
     assert out["user"]["jax_compilation_cache_dir"] == mine
     assert out["user"]["jax_persistent_cache_min_compile_time_secs"] == 0.0
     assert out["after_user"] == out["user"]
+
+
+def test_no_home_directory_means_no_disk_cache_not_a_failed_fit(monkeypatch):
+    # A uid without a passwd entry and no HOME (e.g. docker run --user 1234):
+    # Path.home() raises; the cache is off, with a warning, and fits go on.
+    from pathlib import Path
+
+    from skpairauc import _programs
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("SKPAIRAUC_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    monkeypatch.setattr(_programs, "_disk_warned", False)
+    with pytest.warns(RuntimeWarning, match="could not use its compile cache"):
+        assert _programs._disk_path(("probe", None)) is None
