@@ -105,7 +105,12 @@ def test_api_page_for_every_public_name(html_dir, name):
     html = page.read_text(encoding="utf-8")
     # numpydoc rendered the docstring's sections, including its examples.
     assert "Examples" in html
-    assert "Parameters" in html
+    import inspect
+
+    import skpairauc
+
+    if inspect.signature(getattr(skpairauc, name)).parameters:
+        assert "Parameters" in html
 
 
 def test_api_names_match_the_package():
