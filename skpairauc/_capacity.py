@@ -126,12 +126,12 @@ def fold_auc(scores, y_encoded, sample_weight):
     )
 
 
-def cv_folds(y_encoded, seed):
+def cv_folds(y_encoded, n_classes, seed):
     """Stratified folds ``[(train, test), ...]``, or None when a class has
     fewer rows than folds."""
     from sklearn.model_selection import StratifiedKFold
 
-    if np.bincount(y_encoded).min() < N_FOLDS:
+    if np.bincount(y_encoded, minlength=n_classes).min() < N_FOLDS:
         return None
     folds = []
     for repeat in range(N_REPEATS):

@@ -13,7 +13,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, log_expit, logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -85,9 +85,10 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         "auto" chooses the scorer (and, with ``alpha="auto"``, the penalty)
         for the data: among a linear scorer with ``alpha`` in {10, 1, 0.1}
         and an MLP (64,) with ``alpha`` in {10, 1}, by stratified 3-fold
-        cross-validated ROC AUC (repeated twice), then refitted on all rows; on data large
-        enough for a stochastic solver with a validation split, by the
-        validation ROC AUC of one fit of each (``alpha`` 1). The choice is in
+        cross-validated ROC AUC (repeated twice), then refitted on all rows;
+        on data large enough for a stochastic solver with a validation split,
+        by the validation ROC AUC of a short fit of each (``alpha`` 1) on a
+        subsample, the winner trained on all rows. The choice is in
         ``hidden_layer_sizes_``, ``alpha_`` and ``capacity_scores_``.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
@@ -422,7 +423,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             )
         settings = self.get_params()
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        policy = resolve_policy(settings, inputs.y_encoded, inputs.n_classes, seed)
+        policy = resolve_policy(
+            settings, inputs.y_encoded, inputs.n_classes, seed, inputs.sample_weight
+        )
         grid = candidates(self.hidden_layer_sizes, self.alpha, hidden)
         if warm and auto:  # continue the previously selected scorer
             grid = [Candidate(self.hidden_layer_sizes_, self.alpha_)]
@@ -475,7 +478,11 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                 "max_iter": min(settings["max_iter"], SELECTION_MAX_EPOCHS),
             }
             sub_policy = resolve_policy(
-                sub_settings, subsample.y_encoded, subsample.n_classes, seed
+                sub_settings,
+                subsample.y_encoded,
+                subsample.n_classes,
+                seed,
+                subsample.sample_weight,
             )
             capacity_scores = np.zeros(len(grid))
             for i, candidate in enumerate(grid):
@@ -546,9 +553,12 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
     def _cross_validate(self, grid, inputs, settings, seed, train):
         """Mean held-out ROC AUC of each candidate over stratified folds, or
         None when a class is too small to be split into folds."""
-        folds = cv_folds(inputs.y_encoded, seed)
+        # Folds of the rows of positive weight (the others count for nothing).
+        weighted = np.flatnonzero(inputs.sample_weight > 0)
+        folds = cv_folds(inputs.y_encoded[weighted], inputs.n_classes, seed)
         if folds is None:
             return None
+        folds = [(weighted[fit], weighted[test]) for fit, test in folds]
         scores = np.zeros(len(grid))
         for fit_rows, test_rows in folds:
             fold = FitInputs(
@@ -648,8 +658,10 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) == 2:
             p = expit(logits)
             return np.column_stack([1.0 - p, p])
-        proba = expit(logits)
-        return proba / proba.sum(axis=1, keepdims=True)
+        # Normalised in log space: logits far below 0 in every column (each
+        # expit 0 in float64) still give finite probabilities.
+        log_proba = log_expit(logits)
+        return np.exp(log_proba - logsumexp(log_proba, axis=1, keepdims=True))
 
     def predict(self, X):
         """Predict class labels.

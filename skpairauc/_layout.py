@@ -302,17 +302,20 @@ def stochastic_layout(
     )
 
 
-def validation_split(y_encoded, n_classes, fraction, seed):
+def validation_split(y_encoded, n_classes, fraction, seed, eligible=None):
     """Hold out ``fraction`` of each class, at least one row of each class
     staying in training.
 
-    Returns ``(train, held_out)`` sorted row indices; ``held_out`` may lack a
-    class (the caller checks what it needs).
+    Only ``eligible`` rows (a boolean mask; default all) are held out: the
+    caller passes the rows of positive weight, since a held-out row of zero
+    weight counts for nothing. Returns ``(train, held_out)`` sorted row
+    indices; ``held_out`` may lack a class (the caller checks what it needs).
     """
     rng = np.random.RandomState(seed)
+    eligible = np.ones(len(y_encoded), bool) if eligible is None else eligible
     held_out = []
     for c in range(n_classes):
-        members = rng.permutation(np.flatnonzero(y_encoded == c))
+        members = rng.permutation(np.flatnonzero((y_encoded == c) & eligible))
         n_val = min(int(round(fraction * len(members))), len(members) - 1)
         held_out.append(members[:n_val])
     held_out = np.sort(np.concatenate(held_out))

@@ -74,7 +74,7 @@ def resolve_solver(params, y_encoded, n_classes):
     return "adam"
 
 
-def resolve_policy(params, y_encoded, n_classes, seed):
+def resolve_policy(params, y_encoded, n_classes, seed, sample_weight=None):
     """Decide the solver and the validation split.
 
     Parameters
@@ -87,6 +87,9 @@ def resolve_policy(params, y_encoded, n_classes, seed):
         Number of classes.
     seed : int
         The fit's integer seed (draws the validation split).
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Only rows of positive weight are held out, and every class must keep
+        some on both sides.
 
     Returns
     -------
@@ -94,16 +97,18 @@ def resolve_policy(params, y_encoded, n_classes, seed):
     """
     solver = resolve_solver(params, y_encoded, n_classes)
     all_rows = np.arange(len(y_encoded))
+    eligible = None if sample_weight is None else sample_weight > 0
     early_stopping = params["early_stopping"]
     if early_stopping is True:
         train, held_out = validation_split(
-            y_encoded, n_classes, params["validation_fraction"], seed
+            y_encoded, n_classes, params["validation_fraction"], seed, eligible
         )
         if len(np.unique(y_encoded[held_out])) < 2:
             raise ValueError(
                 f"validation_fraction={params['validation_fraction']} leaves fewer "
-                "than 2 classes in the validation set, so its ROC AUC is undefined; "
-                "raise validation_fraction or set early_stopping=False."
+                "than 2 classes (of rows with non-zero sample_weight) in the "
+                "validation set, so its ROC AUC is undefined; raise "
+                "validation_fraction or set early_stopping=False."
             )
         return Policy(solver, train, held_out)
     if (
@@ -115,7 +120,7 @@ def resolve_policy(params, y_encoded, n_classes, seed):
         # did not ask for early stopping, so a split that cannot support it
         # means training on all rows, never an error.
         train, held_out = validation_split(
-            y_encoded, n_classes, params["validation_fraction"], seed
+            y_encoded, n_classes, params["validation_fraction"], seed, eligible
         )
         held_out_counts = np.bincount(y_encoded[held_out], minlength=n_classes)
         if held_out_counts.min() >= EARLY_STOPPING_AUTO_MIN_HELD_OUT:

@@ -23,6 +23,7 @@ class Standardizer(NamedTuple):
 
     mean: np.ndarray
     scale: np.ndarray
+    constant: np.ndarray  # bool: columns constant on the training rows
 
     def transform(self, X):
         """Standardised copy of ``X``: float32 when ``X`` is float32 and the
@@ -74,6 +75,18 @@ def _moments(X, rows, w, magnitude, chunk):
     return mean, np.sqrt(variance) * magnitude
 
 
+# The smallest spread of a column that can be standardised: its weights on raw
+# inputs are divided by it, and float64 ends near 1.8e308.
+SMALLEST_SCALE = 1e-290
+# Weights of the statistics are floored at this fraction of the mean weight,
+# so that a row of negligible weight cannot be standardised to an enormous
+# value (weights {1, 1e-30} put such rows at 5e14 standard deviations, and a
+# floor of 1e-3 still at 35, where sgd with the square loss diverged). The
+# statistics only need to put every row on a sane scale; the objective keeps
+# the exact weights.
+WEIGHT_FLOOR = 0.1
+
+
 def fit_standardizer(X, sample_weight, rows=None, chunk=65536):
     """Weighted column means and standard deviations of ``X[rows]`` (default:
     all rows); ``sample_weight`` has one entry per row of ``X``.
@@ -86,6 +99,8 @@ def fit_standardizer(X, sample_weight, rows=None, chunk=65536):
     """
     w = np.asarray(sample_weight, dtype=np.float64)
     w = w if rows is None else w[rows]
+    positive = w > 0
+    w = np.where(positive, np.maximum(w, WEIGHT_FLOOR * w[positive].mean()), 0.0)
     info = np.finfo(np.float32 if X.dtype == np.float32 else np.float64)
     low, high = np.sqrt(info.tiny) * 1e4, np.sqrt(info.max) / 1e4
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
@@ -99,15 +114,26 @@ def fit_standardizer(X, sample_weight, rows=None, chunk=65536):
         magnitude[magnitude == 0] = 1.0
         mean, std = _moments(X, rows, w, magnitude, chunk)
     # A column whose spread is round-off of its mean is constant.
-    constant = std <= 1e-12 * np.abs(mean)
-    std[constant | (std == 0)] = 1.0
+    constant = (std <= 1e-12 * np.abs(mean)) | (std == 0)
+    std[constant] = 1.0
+    # 1 / scale must be a float64 number: the fitted weights on raw inputs
+    # are the trained ones divided by it.
+    too_small = std < SMALLEST_SCALE
+    if np.any(too_small):
+        column = int(np.argmax(too_small))
+        raise ValueError(
+            f"Column {column} of X varies only by {std[column]:.3g}: below "
+            f"{SMALLEST_SCALE:g}, its weights on the raw scale would not be "
+            "representable in float64. Rescale that column (e.g. multiply it by "
+            "1e100) or drop it."
+        )
     if X.dtype == np.float32:
         # Rounded to float32 numbers, so that the float32 transform and the
         # fold after training use exactly the same statistics.
         mean32, std32 = mean.astype(np.float32), std.astype(np.float32)
         if np.all(np.isfinite(std32)) and np.all(std32 >= np.finfo(np.float32).tiny):
             mean, std = mean32.astype(np.float64), std32.astype(np.float64)
-    return Standardizer(mean, std)
+    return Standardizer(mean, std, constant)
 
 
 def fold(params, standardizer):
@@ -120,7 +146,11 @@ def fold(params, standardizer):
     """
     coefs = [np.asarray(W, dtype=np.float64) for W in params["coefs"]]
     intercepts = [np.asarray(b, dtype=np.float64) for b in params["intercepts"]]
-    first = coefs[0]
+    # A constant column was 0 in training: its weights had no effect there
+    # (an MLP's initial weights on it are never updated), and folded with its
+    # mean they would cancel only up to round-off of mean * weight (1e284 for
+    # a column of 1e300). The model ignores such a column.
+    first = np.where(standardizer.constant[:, None], 0.0, coefs[0])
     coefs[0] = first / standardizer.scale[:, None]
     if intercepts:
         intercepts[0] = intercepts[0] - (standardizer.mean / standardizer.scale) @ first

@@ -258,39 +258,13 @@ def _epoch_program(params, n_rows, n_features, n_tasks, config):
     )
 
 
-def run_epoch(
-    params,
-    opt_state,
-    draws,
-    seed,
-    epoch,
-    X,
-    cum_weight,
-    bounds,
-    n_rows,
-    lr,
-    reg,
-    n_steps,
-    config,
-):
-    """Run ``n_steps`` stochastic steps of the compiled epoch loop (see
-    ``_epoch_loop`` for the arguments); ``params`` and ``opt_state`` are
-    donated."""
+def run_epoch(*args):
+    """Run the compiled epoch loop: the arguments of ``_epoch_loop``, in its
+    order, ``config`` last; ``params`` and ``opt_state`` are donated."""
+    *arrays, config = args
+    params, X, bounds = arrays[0], arrays[5], arrays[7]
     program = _epoch_program(params, X.shape[0], X.shape[1], bounds.shape[0], config)
-    return program(
-        params,
-        opt_state,
-        draws,
-        seed,
-        epoch,
-        X,
-        cum_weight,
-        bounds,
-        n_rows,
-        lr,
-        reg,
-        n_steps,
-    )
+    return program(*arrays)
 
 
 class BackgroundCompile:

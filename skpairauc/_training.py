@@ -87,6 +87,16 @@ def _finish(params, prepared, n_features):
 def train(params, inputs, policy, settings, seed, rng, warm_start=False):
     """Train with the policy's solver; returns a :class:`SolverResult`."""
     check_not_forked_after_jax()
+    # Rows of zero weight count for nothing: they are left out of the
+    # statistics, the pairs and the validation set.
+    positive = inputs.sample_weight > 0
+    if not np.all(positive):
+        policy = policy._replace(
+            train=policy.train[positive[policy.train]],
+            held_out=None
+            if policy.held_out is None
+            else policy.held_out[positive[policy.held_out]],
+        )
     prepared = _prepare(params, inputs, policy, raw_params=warm_start)
     if policy.solver == "lbfgs":
         return train_exact(prepared, inputs, policy, settings)
