@@ -183,7 +183,8 @@ def _internal_step_rate(spec: dict, hidden: tuple, X, y) -> dict:
         "reg": np.float32(1e-8),
         "config": config,
     }
-    parameters = list(inspect.signature(_solvers.run_epoch).parameters)
+    # run_epoch takes _epoch_loop's arguments, in its order, config last.
+    parameters = list(inspect.signature(_solvers._epoch_loop).parameters)
 
     def run(n_steps):
         # Calls of at most MAX_STEPS_PER_EPOCH steps each, as the estimator
@@ -200,7 +201,7 @@ def _internal_step_rate(spec: dict, hidden: tuple, X, y) -> dict:
                 n_steps=np.int32(min(MAX_STEPS_PER_EPOCH, n_steps - begin)),
             )
             params, opt_state, loss = _solvers.run_epoch(
-                **{name: values[name] for name in parameters}
+                *[values[name] for name in parameters]
             )
         return block(loss)
 
