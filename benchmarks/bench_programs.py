@@ -478,6 +478,7 @@ def write_report(results, args, mode_name, wall, out, info):
     ]
     if mode_name == "quick":
         lines += ["**Quick mode: tiny sizes; the figures mean nothing.**", ""]
+    lines += _summary(results)
     sweep = results.get("sweep_default")
     if sweep and sweep["rows"]:
         rows = sweep["rows"]
@@ -507,6 +508,17 @@ def write_report(results, args, mode_name, wall, out, info):
                 f"{mem['max_rss_mb']:.0f} |",
                 f"| last / fit {mem['ref_fit']} | | | {mem['maps_ratio']:.3f} | "
                 f"{mem['rss_ratio']:.3f} |",
+                "",
+            ]
+        slow = slowest_warm_fit(rows)
+        if slow is not None and slow[0]["fit_s"] > 10 * slow[1]:
+            lines += [
+                f"The slowest fit that compiled nothing took {slow[0]['fit_s']:.0f} "
+                f"s ({slow[0]['config']}, d = {slow[0]['d']}; median of such fits "
+                f"{slow[1]:.2f} s). Such outliers are not compiles: on a busy "
+                "machine the host L-BFGS of an MLP (tens of thousands of "
+                "parameters) stalls in multi-threaded OpenBLAS dot products "
+                "(`OPENBLAS_NUM_THREADS=1` removes them).",
                 "",
             ]
         lines += [
@@ -557,13 +569,24 @@ def write_report(results, args, mode_name, wall, out, info):
             ended = "completed"
             if "error" in res:
                 ended = "aborted: " + _short_error(res["error"])
+            ref_rss = f"{ref['rss_mb']:.0f}" if ref else ""
             lines.append(
                 f"| {label} | {len(rows)} | {rows[-1]['d']} | "
-                f"{rows[-1]['cum_fit_s']:.0f} | {ref.get('maps', '')} | "
-                f"{rows[-1]['maps']} | {harness.fmt(ref.get('rss_mb'))} | "
+                f"{rows[-1]['cum_fit_s']:.0f} | {harness.fmt(ref.get('maps'))} | "
+                f"{rows[-1]['maps']:,} | {ref_rss} | "
                 f"{rows[-1]['rss_mb']:.0f} | {rows[-1]['backend_compiles']} | "
                 f"{ended} |"
             )
+        lines.append("")
+        for label, res in runs:
+            cost = per_program(res["rows"])
+            if cost:
+                lines.append(
+                    f"- {label}: each compiled program added {cost['maps']:.0f} "
+                    f"mappings and {cost['rss_mb']:.1f} MiB of resident memory "
+                    f"(over the first {cost['programs']} programs, before any "
+                    "eviction)."
+                )
         lines.append("")
         if before is not None and before["rows"]:
             cmp = fit_time_comparison(after["rows"], before["rows"])
@@ -600,12 +623,101 @@ def write_report(results, args, mode_name, wall, out, info):
     harness.write_markdown(out / "programs.md", lines)
 
 
+def _summary(results):
+    """The key figures, as a bullet list."""
+    items = []
+    sweep = results.get("sweep_default") or {}
+    mem = memory_summary(sweep.get("rows", []))
+    if mem:
+        last = sweep["rows"][-1]
+        items.append(
+            f"Feature sweep (default and (64,), {mem['last_fit']} fits, d up to "
+            f"{mem['last_d']}): mappings {mem['ref_maps']:,} after fit "
+            f"{mem['ref_fit']} and {mem['last_maps']:,} after the last "
+            f"({mem['maps_ratio']:.3f} x); resident memory {mem['ref_rss_mb']:.0f} "
+            f"and {mem['last_rss_mb']:.0f} MiB ({mem['rss_ratio']:.3f} x); "
+            f"{last['compiled']} programs compiled, {last['n_loaded']} still "
+            "loaded at the end."
+        )
+    before = results.get("before_pair") or {}
+    if before.get("rows"):
+        last = before["rows"][-1]
+        ended = (
+            f"aborted after {len(before['rows'])} fits (d = {last['d']}, "
+            f"{last['maps']:,} mappings: {_short_error(before['error'])})"
+            if "error" in before
+            else f"completed {len(before['rows'])} fits"
+        )
+        items.append(f"The same sweep on the old code (linear and (64,)): {ended}.")
+    cmp = results.get("fit_time") or fit_time_comparison(
+        (results.get("sweep_pair") or {}).get("rows", []), before.get("rows", [])
+    )
+    if cmp:
+        items.append(
+            f"Fit time over the {cmp['n_fits']} fits both codes completed: "
+            f"{cmp['after_s']:.0f} s after, {cmp['before_s']:.0f} s before "
+            f"(ratio {cmp['ratio']:.2f})."
+        )
+    sessions = [
+        (label, results.get(key))
+        for key, label in (
+            ("keel_after", "after"),
+            ("keel_before", "before"),
+            ("keel_default", "the default estimator, after"),
+        )
+    ]
+    keel = [
+        f"{label}: {res['final']['backend_compiles']} programs compiled"
+        + (
+            f", disk cache {res['cache_files']} files, {_mb(res['cache_bytes'])}"
+            if res["cache_files"]
+            else ""
+        )
+        for label, res in sessions
+        if res and "final" in res
+    ]
+    if keel:
+        items.append("KEEL session (XLA compiles): " + "; ".join(keel) + ".")
+    if not items:
+        return []
+    return ["## Summary", "", *(f"- {item}" for item in items), ""]
+
+
 def _short_error(error):
-    for marker in ("LLVM ERROR", "timed out", "Killed"):
-        if marker in error:
-            line = [part for part in error.splitlines() if marker in part]
-            return (line[-1] if line else error)[:120]
+    """The line of a child's error that says why it ended."""
+    for marker in ("LLVM ERROR", "LLVM compilation error", "timed out", "Killed"):
+        lines = [part for part in error.splitlines() if marker in part]
+        if lines:
+            return lines[-1][lines[-1].find(marker) :][:120]
     return error.strip().splitlines()[-1][:120] if error.strip() else "?"
+
+
+def per_program(rows):
+    """Mappings and MiB that each compiled program added while none was
+    evicted: from the first fit to the last fit before the first eviction."""
+    keep = [r for r in rows if not r.get("evicted")]
+    if len(keep) < 2 or keep[-1]["backend_compiles"] == keep[0]["backend_compiles"]:
+        return None
+    n = keep[-1]["backend_compiles"] - keep[0]["backend_compiles"]
+    return {
+        "programs": n,
+        "maps": (keep[-1]["maps"] - keep[0]["maps"]) / n,
+        "rss_mb": (keep[-1]["rss_mb"] - keep[0]["rss_mb"]) / n,
+    }
+
+
+def slowest_warm_fit(rows):
+    """The slowest fit that compiled nothing, and the median of those fits."""
+    warm = [
+        r
+        for previous, r in zip([None, *rows], rows)
+        if previous is not None
+        and r["backend_compiles"] == previous["backend_compiles"]
+    ]
+    if not warm:
+        return None
+    slowest = max(warm, key=lambda r: r["fit_s"])
+    return slowest, float(np.median([r["fit_s"] for r in warm]))
 
 
 def _merge_before_after(after_rows, before_rows):
