@@ -100,7 +100,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         Margin of the "squared_hinge", "hinge" and "square" losses.
     solver : {"auto", "lbfgs", "adam", "sgd"}, default="auto"
         - "lbfgs": the exact objective over all positive-negative pairs,
-          computed in tiles, minimised deterministically by optax's L-BFGS.
+          computed in tiles, minimised deterministically by L-BFGS (on the
+          host, each value and gradient one compiled call).
         - "adam", "sgd": stochastic; each step draws ``n_pos_per_batch``
           positives and ``n_neg_per_batch`` negatives (with probability
           proportional to sample weight), scores each once and averages the

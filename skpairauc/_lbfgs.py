@@ -15,6 +15,13 @@ from typing import NamedTuple
 import numpy as np
 
 
+def _dot(a, b):
+    # Not ``a @ b``: a multi-threaded BLAS dot product stalled for seconds per
+    # call on a busy machine (28,800 parameters: 142 s for one fit instead of
+    # 0.4 s); an elementwise product and NumPy's own sum never wait on threads.
+    return float(np.sum(a * b))
+
+
 class LBFGSResult(NamedTuple):
     """``x``: the best point evaluated (never worse than ``x0``); ``value``:
     its objective; ``n_iter``: iterations; ``curve``: the objective at ``x0``
@@ -54,18 +61,18 @@ def minimize(fun, x0, max_iter, gtol, ftol, memory=10, max_backtracks=30):
         q = grad.copy()
         alphas = []
         for s, y, rho in zip(reversed(s_list), reversed(y_list), reversed(rho_list)):
-            a = rho * (s @ q)
+            a = rho * _dot(s, q)
             alphas.append(a)
             q -= a * y
         if s_list:
-            q *= (s_list[-1] @ y_list[-1]) / (y_list[-1] @ y_list[-1])
+            q *= _dot(s_list[-1], y_list[-1]) / _dot(y_list[-1], y_list[-1])
         for (s, y, rho), a in zip(zip(s_list, y_list, rho_list), reversed(alphas)):
-            q += (a - rho * (y @ q)) * s
+            q += (a - rho * _dot(y, q)) * s
         direction = -q
-        slope = grad @ direction
+        slope = _dot(grad, direction)
         if not slope < 0:  # not a descent direction: restart from the gradient
             s_list, y_list, rho_list = [], [], []
-            direction, slope = -grad, -(grad @ grad)
+            direction, slope = -grad, -_dot(grad, grad)
         step = 1.0 if s_list else min(1.0, 1.0 / max(np.sum(np.abs(grad)), 1e-12))
         for _ in range(max_backtracks):
             candidate = x + step * direction
@@ -79,8 +86,8 @@ def minimize(fun, x0, max_iter, gtol, ftol, memory=10, max_backtracks=30):
             iteration -= 1
             break
         s, y = candidate - x, new_grad - grad
-        curvature = s @ y
-        if curvature > 1e-10 * np.sqrt((s @ s) * (y @ y)):
+        curvature = _dot(s, y)
+        if curvature > 1e-10 * np.sqrt(_dot(s, s) * _dot(y, y)):
             s_list.append(s)
             y_list.append(y)
             rho_list.append(1.0 / curvature)

@@ -45,7 +45,28 @@ DEFAULT_MAX_PROGRAMS = 24
 
 _lock = threading.Lock()
 _programs = OrderedDict()  # key -> Future of the compiled program
-_max_programs = int(os.environ.get("SKPAIRAUC_MAX_PROGRAMS", DEFAULT_MAX_PROGRAMS))
+
+
+def _max_programs_from_environment():
+    value = os.environ.get("SKPAIRAUC_MAX_PROGRAMS", "")
+    if not value.strip():
+        return DEFAULT_MAX_PROGRAMS
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        warnings.warn(
+            f"SKPAIRAUC_MAX_PROGRAMS={value!r} is not a positive integer; keeping "
+            f"at most {DEFAULT_MAX_PROGRAMS} compiled programs.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return DEFAULT_MAX_PROGRAMS
+    return n
+
+
+_max_programs = _max_programs_from_environment()
 _disk_warned = False
 
 #: How programs were obtained in this process: "compiled", "loaded" (from

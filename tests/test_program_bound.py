@@ -372,3 +372,26 @@ def test_bench_programs_quick(tmp_path):
     assert lines[0].split(",") == bench_programs.COLUMNS
     n_d = len(bench_programs.MODES["quick"]["d_values"])
     assert len(lines) == 1 + 2 * 2 * n_d  # two runs, two configurations per d
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many"])
+def test_an_invalid_bound_in_the_environment_falls_back_with_a_warning(value):
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings; warnings.simplefilter('error', RuntimeWarning)\n"
+        "try:\n"
+        "    import skpairauc._programs as p\n"
+        "except RuntimeWarning as w:\n"
+        "    print('warned', 'SKPAIRAUC_MAX_PROGRAMS' in str(w))\n"
+        "warnings.simplefilter('ignore')\n"
+        "import importlib, skpairauc._programs as p\n"
+        "print(p._max_programs == p.DEFAULT_MAX_PROGRAMS)\n"
+    )
+    env = {**os.environ, "SKPAIRAUC_MAX_PROGRAMS": value}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert out.stdout.split() == ["warned", "True", "True"], out.stderr
