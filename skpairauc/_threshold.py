@@ -54,6 +54,10 @@ def roc_auc(scores, y, sample_weight):
     more than the sort on the validation sets of large fits, where the
     validation AUC is computed after every epoch.
     """
+    # Only weight ratios matter; scaled to a maximum of 1 so that tiny weights
+    # (1e-300) cannot underflow the product of the class totals below.
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    sample_weight = sample_weight / sample_weight.max()
     _, tp, fp = _cut_points(scores, y, sample_weight)
     # tp and fp fall from the totals to 0 as the cut rises: trapezoids of the
     # ROC curve (a tied group is one diagonal segment: it counts one half).

@@ -71,6 +71,10 @@ def validate_fit_inputs(estimator, X, y, sample_weight):
         )
     # Only the ratios of the weights matter (see _scaling.normalized_weights).
     sample_weight = normalized_weights(sample_weight)
+    # Training runs in float32: a weight below its range (under 1e-38 of the
+    # mean) is zero there, so it is zero everywhere (statistics, folds,
+    # validation splits), not positive in some stages and zero in others.
+    sample_weight = np.where(sample_weight.astype(np.float32) > 0, sample_weight, 0.0)
     in_float32 = np.bincount(
         y_encoded,
         weights=sample_weight.astype(np.float32).astype(np.float64),

@@ -610,6 +610,28 @@ REGRESSIONS = [
         weight_fraction=0.9,
         n_samples=60,
     ),
+    # Early stopping with weights {1, 1e-300} (found by the long profile): the
+    # 1e-300 rows are 0 in float32 training but were held out as positive,
+    # and the product of two tiny class totals underflowed in roc_auc: a NaN
+    # validation score.
+    _plain(
+        {"solver": "adam", "early_stopping": True, "max_iter": 1},
+        n_samples=15,
+        signal=0.0,
+        weight_kind="one_and_1e-300",
+        weight_fraction=0.9,
+    ),
+    _plain(
+        {"solver": "adam", "early_stopping": True, "max_iter": 1},
+        seed=2,
+        n_features=3,
+        n_classes=3,
+        singleton_class=True,
+        signal=0.0,
+        scale_exponents=(0, 0, 0),
+        weight_kind="one_and_1e-300",
+        weight_fraction=0.9,
+    ),
     # MLP, constant columns of 1e300: their untrained first-layer weights are
     # folded into intercepts_[0] as -1e300 * W, which cancels at prediction
     # with round-off of ~1e284 (threshold_ overflows).
