@@ -107,25 +107,6 @@ def selection_rows(y_encoded, seed):
     return np.sort(np.concatenate(rows))
 
 
-def fold_auc(scores, y_encoded, sample_weight):
-    """ROC AUC of held-out scores (macro one-vs-rest for multiclass)."""
-    from ._threshold import roc_auc
-
-    if scores.shape[1] == 1:
-        return roc_auc(scores[:, 0], (y_encoded == 1).astype(float), sample_weight)
-    present = [
-        c for c in range(scores.shape[1]) if 0 < np.sum(y_encoded == c) < len(y_encoded)
-    ]
-    return float(
-        np.mean(
-            [
-                roc_auc(scores[:, c], (y_encoded == c).astype(float), sample_weight)
-                for c in present
-            ]
-        )
-    )
-
-
 def cv_folds(y_encoded, n_classes, seed):
     """Stratified folds ``[(train, test), ...]``, or None when a class has
     fewer rows than folds."""

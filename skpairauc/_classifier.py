@@ -25,12 +25,12 @@ from ._capacity import (
     Candidate,
     candidates,
     cv_folds,
-    fold_auc,
     selection_rows,
     validation_candidates,
 )
 from ._fork import check_not_forked_after_jax
 from ._losses import LOSSES
+from ._monitor import scores_auc
 from ._optimizers import EXACT_SOLVERS, OPTIMIZERS
 from ._policy import resolve_policy
 from ._scorers import ACTIVATIONS, init_scorer, score_rows
@@ -580,14 +580,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     result = train(candidate, fold, fold_policy)
                 held_out = score_rows(
-                    {
-                        "coefs": result.params["coefs"],
-                        "intercepts": result.params["intercepts"],
-                    },
-                    inputs.X[test_rows],
-                    self.activation,
+                    result.params, inputs.X[test_rows], self.activation
                 )
-                scores[i] += fold_auc(
+                scores[i] += scores_auc(
                     held_out,
                     inputs.y_encoded[test_rows],
                     inputs.sample_weight[test_rows],

@@ -44,15 +44,26 @@ class StoppingMonitor:
         return self.n_no_improvement >= self.patience
 
 
-def validation_auc(params, X, y_encoded, sample_weight, activation, n_classes):
+def validation_auc(params, X, y_encoded, sample_weight, activation):
     """ROC AUC of the scorer on held-out rows (macro one-vs-rest for
     multiclass, over the classes present with both sides)."""
-    scores = score_rows(params, X, activation)
-    if n_classes == 2:
-        return roc_auc(scores[:, 0], y_encoded, sample_weight)
+    return scores_auc(score_rows(params, X, activation), y_encoded, sample_weight)
+
+
+def scores_auc(scores, y_encoded, sample_weight):
+    """ROC AUC of held-out ``scores`` of shape (n, n_tasks): one column for a
+    binary problem, else macro one-vs-rest over the classes present with both
+    sides. Used by early stopping and by the capacity selection's folds."""
+    if scores.shape[1] == 1:
+        return roc_auc(scores[:, 0], (y_encoded == 1).astype(float), sample_weight)
     present = [
-        c for c in range(n_classes) if 0 < np.sum(y_encoded == c) < len(y_encoded)
+        c for c in range(scores.shape[1]) if 0 < np.sum(y_encoded == c) < len(y_encoded)
     ]
     return float(
-        np.mean([roc_auc(scores[:, c], y_encoded == c, sample_weight) for c in present])
+        np.mean(
+            [
+                roc_auc(scores[:, c], (y_encoded == c).astype(float), sample_weight)
+                for c in present
+            ]
+        )
     )

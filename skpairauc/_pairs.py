@@ -29,15 +29,7 @@ exactly as often as ``k`` adjacent copies of it would be.
 import jax.numpy as jnp
 
 # The NumPy side of the layout (sorting rows by class, the random numbers, the
-# buckets) lives in ``_layout.py``; re-exported here for existing callers.
-from ._layout import (  # noqa: F401
-    bucket_length,
-    class_layout,
-    draw_uniforms,
-    draws_width,
-    task_classes,
-    uniform_sides,
-)
+# buckets) lives in ``_layout.py``.
 
 
 def _window(u, offset, count, length):

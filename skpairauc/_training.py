@@ -15,7 +15,6 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from . import _lbfgs, _solvers
-from ._fork import check_not_forked_after_jax
 from ._layout import (
     MAX_STEPS_PER_EPOCH,
     bucket_length,
@@ -86,7 +85,6 @@ def _finish(params, prepared, n_features):
 
 def train(params, inputs, policy, settings, seed, rng, warm_start=False):
     """Train with the policy's solver; returns a :class:`SolverResult`."""
-    check_not_forked_after_jax()
     # Rows of zero weight count for nothing: they are left out of the
     # statistics, the pairs and the validation set.
     positive = inputs.sample_weight > 0
@@ -269,7 +267,6 @@ def train_stochastic(prepared, inputs, policy, settings, seed, rng):
             inputs.y_encoded[held_out],
             inputs.sample_weight[held_out],
             config.activation,
-            n_classes,
         )
     result = _StochasticLoop(config, layout, settings, seed, rng, validation).run(
         prepared.params

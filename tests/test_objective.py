@@ -11,8 +11,8 @@ from skpairauc import (
     square_pairwise_loss,
     squared_hinge_pairwise_loss,
 )
+from skpairauc._layout import bucket_length
 from skpairauc._objective import all_pairs_loss_sum, exact_objective, tile_shape
-from skpairauc._pairs import bucket_length
 
 PUBLIC = {
     "logistic": lambda d, margin: logistic_pairwise_loss(d),

@@ -4,13 +4,13 @@ import jax
 import numpy as np
 import pytest
 
-from skpairauc._pairs import (
+from skpairauc._layout import (
     bucket_length,
     class_layout,
     draw_uniforms,
-    sample_task_batch,
     uniform_sides,
 )
+from skpairauc._pairs import sample_task_batch
 
 
 def _sample(y, w, task_class, n_pos=256, n_neg=256, n_draws=40, seed=0, uniform=False):
