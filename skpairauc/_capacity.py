@@ -107,6 +107,13 @@ def selection_rows(y_encoded, seed):
     return np.sort(np.concatenate(rows))
 
 
+def choose(fold_scores, grid):
+    """Index of the chosen candidate: the best mean held-out ROC AUC over the
+    folds (``fold_scores`` of shape ``(n_folds, n_candidates)``), ties going
+    to the earlier candidate."""
+    return int(np.argmax(fold_scores.mean(axis=0)))
+
+
 def cv_folds(y_encoded, n_classes, seed):
     """Stratified folds ``[(train, test), ...]``, or None when a class has
     fewer rows than folds."""

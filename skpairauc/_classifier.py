@@ -24,6 +24,7 @@ from ._capacity import (
     SELECTION_MAX_EPOCHS,
     Candidate,
     candidates,
+    choose,
     cv_folds,
     selection_rows,
     validation_candidates,
@@ -191,6 +192,10 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         Their mean cross-validated (or validation) ROC AUC; None without a
         choice, or when a class has too few rows to be split into 3 folds (then
         the first candidate is used).
+    capacity_fold_scores_ : ndarray of shape (n_folds, n_candidates) or None
+        The held-out ROC AUC of each candidate on each cross-validation fold
+        (3 folds, repeated twice); None without cross-validation (no choice,
+        or the large-data selection on a subsample).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -457,7 +462,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                 warm_start=is_fitted,
             )
 
-        capacity_scores = None
+        capacity_scores = fold_scores = None
         if len(grid) == 1:
             chosen = grid[0]
             result = train(chosen, inputs, policy, warm_start=warm)
@@ -497,12 +502,12 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             chosen = grid[int(np.argmax(capacity_scores))]
             result = train(chosen, inputs, policy)
         else:
-            capacity_scores = self._cross_validate(grid, inputs, settings, seed, train)
-            chosen = (
-                grid[0]
-                if capacity_scores is None
-                else grid[int(np.argmax(capacity_scores))]
-            )
+            fold_scores = self._cross_validate(grid, inputs, settings, seed, train)
+            if fold_scores is None:
+                chosen = grid[0]
+            else:
+                capacity_scores = fold_scores.mean(axis=0)
+                chosen = grid[choose(fold_scores, grid)]
             result = train(chosen, inputs, policy)
         if self.verbose and len(grid) > 1:
             print(f"Chose hidden_layer_sizes={chosen.hidden}, alpha={chosen.alpha}")
@@ -532,6 +537,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             if capacity_scores is None
             else [(c.hidden, c.alpha) for c in grid],
             "capacity_scores_": capacity_scores,
+            "capacity_fold_scores_": fold_scores,
             "solver_": policy.solver,
             "early_stopping_": policy.early_stopping,
             "coefs_": coefs,
@@ -552,16 +558,17 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         }
 
     def _cross_validate(self, grid, inputs, settings, seed, train):
-        """Mean held-out ROC AUC of each candidate over stratified folds, or
-        None when a class is too small to be split into folds."""
+        """Held-out ROC AUC of each candidate on each stratified fold, shape
+        ``(n_folds, n_candidates)``, or None when a class is too small to be
+        split into folds."""
         # Folds of the rows of positive weight (the others count for nothing).
         weighted = np.flatnonzero(inputs.sample_weight > 0)
         folds = cv_folds(inputs.y_encoded[weighted], inputs.n_classes, seed)
         if folds is None:
             return None
         folds = [(weighted[fit], weighted[test]) for fit, test in folds]
-        scores = np.zeros(len(grid))
-        for fit_rows, test_rows in folds:
+        scores = np.zeros((len(folds), len(grid)))
+        for k, (fit_rows, test_rows) in enumerate(folds):
             fold = FitInputs(
                 inputs.X[fit_rows],
                 inputs.y_encoded[fit_rows],
@@ -582,11 +589,11 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                 held_out = score_rows(
                     result.params, inputs.X[test_rows], self.activation
                 )
-                scores[i] += scores_auc(
+                scores[k, i] = scores_auc(
                     held_out,
                     inputs.y_encoded[test_rows],
                     inputs.sample_weight[test_rows],
-                ) / len(folds)
+                )
         return scores
 
     def _initial_params(self, rng, hidden, n_features, n_classes, warm_start=False):

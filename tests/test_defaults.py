@@ -11,6 +11,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from skpairauc import PairwiseAUCClassifier
+from skpairauc._capacity import choose
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,10 @@ def test_the_default_chooses_and_exposes_its_capacity(split):
     assert candidates == [((), 10.0), ((), 1.0), ((), 0.1), ((64,), 10.0), ((64,), 1.0)]
     assert clf.capacity_scores_.shape == (5,)
     assert np.all((clf.capacity_scores_ > 0.5) & (clf.capacity_scores_ <= 1))
-    best = candidates[int(np.argmax(clf.capacity_scores_))]
+    # 3 folds, repeated twice; their mean is capacity_scores_.
+    assert clf.capacity_fold_scores_.shape == (6, 5)
+    np.testing.assert_allclose(clf.capacity_fold_scores_.mean(axis=0), clf.capacity_scores_)
+    best = candidates[choose(clf.capacity_fold_scores_, candidates)]
     assert (clf.hidden_layer_sizes_, clf.alpha_) == best
     assert [W.shape[0] for W in clf.coefs_][0] == X_train.shape[1]
     assert len(clf.coefs_) == len(clf.hidden_layer_sizes_) + 1
@@ -119,7 +123,7 @@ def test_too_few_rows_for_folds_fall_back_to_the_first_candidate():
     with pytest.warns(UserWarning, match="only 2 training row"):
         clf = PairwiseAUCClassifier(random_state=0).fit(X, y)
     assert (clf.hidden_layer_sizes_, clf.alpha_) == ((), 10.0)
-    assert clf.capacity_scores_ is None
+    assert clf.capacity_scores_ is None and clf.capacity_fold_scores_ is None
 
 
 # ------------------------------------------------------------ warnings
