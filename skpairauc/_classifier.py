@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._capacity import (
+    CV_TOL_FACTOR,
     SELECTION_MAX_EPOCHS,
     Candidate,
     candidates,
@@ -502,7 +503,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             chosen = grid[int(np.argmax(capacity_scores))]
             result = train(chosen, inputs, policy)
         else:
-            fold_scores = self._cross_validate(grid, inputs, settings, seed, train)
+            fold_scores = self._cross_validate(
+                grid, inputs, policy, settings, seed, train
+            )
             if fold_scores is None:
                 chosen = grid[0]
             else:
@@ -557,43 +560,71 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             "calibration_intercept_": decision.calibration_intercept,
         }
 
-    def _cross_validate(self, grid, inputs, settings, seed, train):
+    def _cross_validate(self, grid, inputs, policy, settings, seed, train):
         """Held-out ROC AUC of each candidate on each stratified fold, shape
         ``(n_folds, n_candidates)``, or None when a class is too small to be
         split into folds."""
+        from . import _training
+
         # Folds of the rows of positive weight (the others count for nothing).
         weighted = np.flatnonzero(inputs.sample_weight > 0)
         folds = cv_folds(inputs.y_encoded[weighted], inputs.n_classes, seed)
         if folds is None:
             return None
-        folds = [(weighted[fit], weighted[test]) for fit, test in folds]
-        scores = np.zeros((len(folds), len(grid)))
-        for k, (fit_rows, test_rows) in enumerate(folds):
-            fold = FitInputs(
-                inputs.X[fit_rows],
-                inputs.y_encoded[fit_rows],
-                inputs.classes,
-                inputs.sample_weight[fit_rows],
-            )
+        fold_sets = []
+        for fit_rows, test_rows in folds:
+            fit_rows, test_rows = weighted[fit_rows], weighted[test_rows]
             fold_policy = resolve_policy(
                 {**settings, "early_stopping": False},
-                fold.y_encoded,
-                fold.n_classes,
+                inputs.y_encoded[fit_rows],
+                inputs.n_classes,
                 seed,
             )
+            fold_sets.append((fit_rows, test_rows, fold_policy))
+        # While the first scorer's folds train, another core compiles the
+        # other scorers' programs, then the refit's (for every scorer: the
+        # choice is not known yet, and a program compiled now is on disk for
+        # later fits).
+        hiddens = list(dict.fromkeys(c.hidden for c in grid))
+        jobs = [
+            (hidden, inputs.y_encoded[fit_rows])
+            for hidden in hiddens[1:]
+            for fit_rows, _, fold_policy in fold_sets
+            if fold_policy.solver == "lbfgs"
+        ]
+        if policy.solver == "lbfgs":
+            refit = policy.train[inputs.sample_weight[policy.train] > 0]
+            jobs += [(hidden, inputs.y_encoded[refit]) for hidden in hiddens]
+        ahead = _training.exact_programs_ahead(
+            jobs, inputs.X.shape[1], inputs.n_classes, settings
+        )
+        fold_settings = {**settings, "tol": settings["tol"] * CV_TOL_FACTOR}
+        scores = np.zeros((len(folds), len(grid)))
+        try:
             for i, candidate in enumerate(grid):
-                with warnings.catch_warnings():
-                    # A fold fit that stops early only scores a candidate.
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    result = train(candidate, fold, fold_policy)
-                held_out = score_rows(
-                    result.params, inputs.X[test_rows], self.activation
-                )
-                scores[k, i] = scores_auc(
-                    held_out,
-                    inputs.y_encoded[test_rows],
-                    inputs.sample_weight[test_rows],
-                )
+                for k, (fit_rows, test_rows, fold_policy) in enumerate(fold_sets):
+                    fold = FitInputs(
+                        inputs.X[fit_rows],
+                        inputs.y_encoded[fit_rows],
+                        inputs.classes,
+                        inputs.sample_weight[fit_rows],
+                    )
+                    with warnings.catch_warnings():
+                        # A fold fit that stops early only scores a candidate.
+                        warnings.simplefilter("ignore", ConvergenceWarning)
+                        result = train(
+                            candidate, fold, fold_policy, settings=fold_settings
+                        )
+                    held_out = score_rows(
+                        result.params, inputs.X[test_rows], self.activation
+                    )
+                    scores[k, i] = scores_auc(
+                        held_out,
+                        inputs.y_encoded[test_rows],
+                        inputs.sample_weight[test_rows],
+                    )
+        finally:
+            ahead.join()
         return scores
 
     def _initial_params(self, rng, hidden, n_features, n_classes, warm_start=False):

@@ -49,14 +49,13 @@ def bucket_length(n):
     """Round a length up to one of four sizes per octave (at least 8).
 
     Jitted functions compile once per array shape; padding lengths to these
-    buckets lets data sets of similar size share a compiled training loop while
-    wasting at most 25% (powers of two would waste up to 50%). Lengths of 2,048
-    or more are multiples of 512, which the exact objective's tiles need.
+    buckets lets data sets of similar size share a compiled training program
+    while wasting at most 25% (powers of two would waste up to 50%, and up to
+    75% of the exact objective's pairs). Lengths of 2,048 or more are
+    multiples of 512, which the exact objective's tiles need.
     """
     n = max(int(n), 8)
-    if n <= 512:
-        return 1 << (n - 1).bit_length()
-    step = 1 << ((n.bit_length() - 1) - 2)
+    step = 1 << (n.bit_length() - 3)
     return -(-n // step) * step
 
 
@@ -164,10 +163,11 @@ def padded_rows(X, rows, n_padded, n_columns=None, standardizer=None, chunk=6553
     out = aligned_empty((n_padded, n_columns), np.float32)
     for begin in range(0, len(rows), chunk):
         end = min(begin + chunk, len(rows))
-        block = X[rows[begin:end]]
+        target = out[begin:end, :n_features]
         if standardizer is not None:
-            block = standardizer.transform(block)
-        out[begin:end, :n_features] = block
+            standardizer.transform_into(X[rows[begin:end]], target)
+        else:
+            target[...] = X[rows[begin:end]]
     out[len(rows) :] = 0.0
     out[:, n_features:] = 0.0
     return out
@@ -204,6 +204,13 @@ class ExactLayout(NamedTuple):
     total_weight: float
 
 
+def exact_pair_lengths(y_train, n_classes):
+    """Padded lengths ``(n_pos, n_neg)`` of the exact solver's positive and
+    negative index vectors for training labels ``y_train``."""
+    counts = np.bincount(y_train, minlength=n_classes)[task_classes(n_classes)]
+    return bucket_length(counts.max()), bucket_length((len(y_train) - counts).max())
+
+
 def exact_layout(
     X, y_encoded, sample_weight, train, n_classes, n_columns=None, standardizer=None
 ):
@@ -214,8 +221,7 @@ def exact_layout(
     rows = padded_rows(X, train, bucket_length(len(train)), n_columns, standardizer)
     pos_rows = [np.flatnonzero(y_train == c) for c in tasks]
     neg_rows = [np.flatnonzero(y_train != c) for c in tasks]
-    n_pos = bucket_length(max(map(len, pos_rows)))
-    n_neg = bucket_length(max(map(len, neg_rows)))
+    n_pos, n_neg = exact_pair_lengths(y_train, n_classes)
 
     def pad(row_lists, length):
         idx = np.zeros((len(tasks), length), np.int32)

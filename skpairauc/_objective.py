@@ -8,12 +8,15 @@ For one task with positive scores ``s_p`` (weights ``w_p``) and negative scores
     L = \\frac{\\sum_{i, j} w_{p,i} w_{n,j} \\ell(s_{p,i} - s_{n,j})}
              {\\sum_i w_{p,i} \\sum_j w_{n,j}}
 
-The ``n_pos x n_neg`` matrix of differences is never materialised: a double
-``lax.scan`` walks it in ``block_pos x block_neg`` tiles and accumulates, in
-the same pass, the loss and its gradient with respect to every score (the loss
-and its derivative share one ``exp``). A custom VJP hands those gradients to
-autodiff, so reverse mode stores no per-tile residuals and the temporary
-memory is a few tiles whatever the pair count.
+Above ``DENSE_MAX_PAIRS`` pairs the ``n_pos x n_neg`` matrix of differences
+is never materialised: a double ``lax.scan`` walks it in ``block_pos x
+block_neg`` tiles and accumulates, in the same pass, the loss and its gradient
+with respect to every score (the loss and its derivative share one ``exp``).
+A custom VJP hands those gradients to autodiff, so reverse mode stores no
+per-tile residuals and the temporary memory is a few tiles whatever the pair
+count. Up to ``DENSE_MAX_PAIRS`` pairs (small data, where compiling is most of
+a fit) the same sums are taken over the whole matrix at once: no loops, about
+half the compile time, the same run time.
 """
 
 import math
@@ -31,6 +34,10 @@ from ._losses import value_and_derivative as _loss_entry
 # logistic loss and its gradient); 1024 x 1024 tiles spill and run ~40% slower.
 TILE_PAIRS = 256 * 512
 BLOCK_POS = 256
+# 512 x 512 pairs: 1 MiB per float32 temporary, still cache-resident. Compile
+# of the exact value-and-gradient (linear / MLP(64), 1,024 rows): ~0.2 / 0.26 s
+# dense against ~0.4 / 0.5 s tiled, at the same run time (0.46 vs 0.49 ms).
+DENSE_MAX_PAIRS = 512 * 512
 
 
 def tile_shape(n_pos, n_neg):
@@ -45,9 +52,17 @@ def tile_shape(n_pos, n_neg):
     return block_pos, block_neg
 
 
+def _dense_sums(s_pos, w_pos, s_neg, w_neg, value_and_derivative):
+    value, deriv = value_and_derivative(s_pos[:, None] - s_neg[None, :])
+    total = w_pos @ (value @ w_neg)
+    return total, (deriv @ w_neg) * w_pos, -(w_pos @ deriv) * w_neg
+
+
 def _tile_sums(s_pos, w_pos, s_neg, w_neg, loss, margin):
     """Weighted pair-loss sum and its gradients w.r.t. both score vectors."""
     value_and_derivative = _loss_entry(loss, margin, jnp)
+    if s_pos.shape[0] * s_neg.shape[0] <= DENSE_MAX_PAIRS:
+        return _dense_sums(s_pos, w_pos, s_neg, w_neg, value_and_derivative)
     block_pos, block_neg = tile_shape(s_pos.shape[0], s_neg.shape[0])
     pos_tiles = (s_pos.reshape(-1, block_pos), w_pos.reshape(-1, block_pos))
     neg_tiles = (s_neg.reshape(-1, block_neg), w_neg.reshape(-1, block_neg))
@@ -131,6 +146,8 @@ def exact_objective(scores, pos_idx, pos_w, neg_idx, neg_w, pair_norm, loss, mar
         return total / norm
 
     n_tasks = scores.shape[1]
+    if n_tasks == 1:  # binary: no loop to compile
+        return one_task((0, pos_idx[0], pos_w[0], neg_idx[0], neg_w[0], pair_norm[0]))
     per_task = lax.map(
         one_task, (jnp.arange(n_tasks), pos_idx, pos_w, neg_idx, neg_w, pair_norm)
     )

@@ -25,17 +25,20 @@ class Standardizer(NamedTuple):
     scale: np.ndarray
     constant: np.ndarray  # bool: columns constant on the training rows
 
-    def transform(self, X):
-        """Standardised copy of ``X``: float32 when ``X`` is float32 and the
-        statistics are float32 numbers (the cast to float32 for training
-        loses nothing more), else float64."""
+    def transform_into(self, X, out):
+        """Write the standardised ``X`` into the float32 array ``out`` (same
+        shape). Float32 ``X`` whose statistics are float32 numbers is
+        standardised in float32, in place in ``out`` (the cast to float32 for
+        training loses nothing more); other data in float64, then cast."""
         if X.dtype == np.float32:
             mean, scale = self.mean.astype(np.float32), self.scale.astype(np.float32)
             if np.all(np.isfinite(scale)) and np.all(
                 scale >= np.finfo(np.float32).tiny
             ):
-                return (X - mean) / scale
-        return (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
+                np.subtract(X, mean, out=out)
+                np.divide(out, scale, out=out)
+                return
+        out[...] = (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
 
 
 def _blocks(X, rows, chunk):

@@ -20,6 +20,7 @@ from ._layout import (
     bucket_length,
     draw_uniforms,
     exact_layout,
+    exact_pair_lengths,
     feature_bucket,
     padded_rows,
     stochastic_layout,
@@ -116,6 +117,51 @@ def _unflatten(theta, params):
     return {"coefs": arrays[:n_layers], "intercepts": arrays[n_layers:]}
 
 
+def _exact_config(settings):
+    return _solvers.ExactConfig(
+        activation=settings["activation"],
+        loss=settings["loss"],
+        margin=float(settings["margin"]),
+    )
+
+
+def exact_programs_ahead(jobs, n_features, n_classes, settings):
+    """Start getting, in a background thread, the exact programs that fits
+    of ``jobs`` will ask for: ``(hidden_layer_sizes, y_train)`` pairs, with
+    ``y_train`` the encoded labels of a fit's rows of positive weight.
+
+    Cross-validation runs the linear folds while the MLP's program compiles on
+    another core, and the refit finds its program ready. Returns the
+    :class:`~skpairauc._solvers.BackgroundCompile`; the caller joins it. A
+    compile error reaches the fit that asks for that program.
+    """
+    config = _exact_config(settings)
+    n_tasks = len(task_classes(n_classes))
+    n_outputs = 1 if n_classes == 2 else n_classes
+    struct = jax.ShapeDtypeStruct
+
+    def work():
+        for hidden, y_train in jobs:
+            n_rows = bucket_length(len(y_train))
+            n_columns = feature_bucket(n_features, n_rows)
+            n_pos, n_neg = exact_pair_lengths(y_train, n_classes)
+            sizes = [n_columns, *hidden, n_outputs]
+            params = {
+                "coefs": [struct(shape, np.float32) for shape in zip(sizes, sizes[1:])],
+                "intercepts": [struct((h,), np.float32) for h in hidden],
+            }
+            pairs = (
+                struct((n_tasks, n_pos), np.int32),
+                struct((n_tasks, n_pos), np.float32),
+                struct((n_tasks, n_neg), np.int32),
+                struct((n_tasks, n_neg), np.float32),
+                struct((n_tasks,), np.float32),
+            )
+            _solvers.exact_program(params, n_rows, n_columns, pairs, config)
+
+    return _solvers.BackgroundCompile(work)
+
+
 # L-BFGS also stops when an iteration lowers the objective (a mean pair loss,
 # below 1 once training starts) by less than ``tol * EXACT_FTOL_PER_TOL``: 1e-6
 # at the default tol. Smaller decreases no longer change the ranking (an
@@ -137,11 +183,7 @@ def train_exact(prepared, inputs, policy, settings):
         prepared.n_columns,
         prepared.standardizer,
     )
-    config = _solvers.ExactConfig(
-        activation=settings["activation"],
-        loss=settings["loss"],
-        margin=float(settings["margin"]),
-    )
+    config = _exact_config(settings)
     params = prepared.params
     program = _solvers.exact_program(
         params, layout.rows.shape[0], layout.rows.shape[1], layout.pairs, config
