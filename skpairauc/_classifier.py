@@ -442,7 +442,12 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         from . import _training  # JAX is imported here, when training starts
 
         def train(
-            candidate, fit_inputs, fit_policy, warm_start=False, settings=settings
+            candidate,
+            fit_inputs,
+            fit_policy,
+            warm_start=False,
+            settings=settings,
+            data=None,
         ):
             # One generator per fit: initial weights, shuffle and batches.
             rng = np.random.default_rng(seed)
@@ -461,6 +466,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                 seed,
                 rng,
                 warm_start=is_fitted,
+                data=data,
             )
 
         capacity_scores = fold_scores = None
@@ -472,36 +478,23 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             # early stopping and a short budget; the best validation ROC AUC
             # wins and is trained on all rows.
             grid = validation_candidates(grid)
-            rows = selection_rows(inputs.y_encoded, seed)
-            subsample = FitInputs(
-                inputs.X[rows],
-                inputs.y_encoded[rows],
-                inputs.classes,
-                inputs.sample_weight[rows],
+            # All rows are standardised and laid out in the background while
+            # the candidates train: that layout does not depend on the scorer.
+            laying_out = (
+                None
+                if policy.solver == "lbfgs"
+                else _training.stochastic_data_ahead(inputs, policy, settings, seed)
             )
-            sub_settings = {
-                **settings,
-                "early_stopping": True,
-                "max_iter": min(settings["max_iter"], SELECTION_MAX_EPOCHS),
-            }
-            sub_policy = resolve_policy(
-                sub_settings,
-                subsample.y_encoded,
-                subsample.n_classes,
-                seed,
-                subsample.sample_weight,
-            )
-            capacity_scores = np.zeros(len(grid))
-            for i, candidate in enumerate(grid):
-                with warnings.catch_warnings():
-                    # A short selection fit only scores a candidate.
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    sub_result = train(
-                        candidate, subsample, sub_policy, settings=sub_settings
-                    )
-                capacity_scores[i] = max(sub_result.validation_scores)
+            try:
+                capacity_scores = self._select_on_subsample(
+                    grid, inputs, settings, seed, train
+                )
+                data = None if laying_out is None else laying_out.result()
+            finally:
+                if laying_out is not None:
+                    laying_out.join()
             chosen = grid[int(np.argmax(capacity_scores))]
-            result = train(chosen, inputs, policy)
+            result = train(chosen, inputs, policy, data=data)
         else:
             fold_scores = self._cross_validate(
                 grid, inputs, policy, settings, seed, train
@@ -559,6 +552,38 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             "calibration_coef_": decision.calibration_coef,
             "calibration_intercept_": decision.calibration_intercept,
         }
+
+    def _select_on_subsample(self, grid, inputs, settings, seed, train):
+        """Large data: the best validation ROC AUC of each candidate, each
+        trained once on a stratified subsample with early stopping and a
+        short budget."""
+        rows = selection_rows(inputs.y_encoded, seed)
+        subsample = FitInputs(
+            inputs.X[rows],
+            inputs.y_encoded[rows],
+            inputs.classes,
+            inputs.sample_weight[rows],
+        )
+        sub_settings = {
+            **settings,
+            "early_stopping": True,
+            "max_iter": min(settings["max_iter"], SELECTION_MAX_EPOCHS),
+        }
+        sub_policy = resolve_policy(
+            sub_settings,
+            subsample.y_encoded,
+            subsample.n_classes,
+            seed,
+            subsample.sample_weight,
+        )
+        scores = np.zeros(len(grid))
+        for i, candidate in enumerate(grid):
+            with warnings.catch_warnings():
+                # A short selection fit only scores a candidate.
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                result = train(candidate, subsample, sub_policy, settings=sub_settings)
+            scores[i] = max(result.validation_scores)
+        return scores
 
     def _cross_validate(self, grid, inputs, policy, settings, seed, train):
         """Held-out ROC AUC of each candidate on each stratified fold, shape

@@ -267,35 +267,36 @@ def run_epoch(*args):
     return program(*arrays)
 
 
-class BackgroundCompile:
+class Background:
     """Run ``work`` in a thread that belongs to one fit.
 
-    The fit joins it (``result()``) before it trains and in any case before it
-    returns (``join()`` from a ``finally``), so no thread outlives the fit that
-    started it, and a compile error reaches the caller.
+    The fit takes its value with ``result()`` before it needs it and in any
+    case joins it before it returns (``join()`` from a ``finally``), so no
+    thread outlives the fit that started it, and an error in ``work``
+    reaches the caller.
     """
 
-    def __init__(self, work):
-        self._error = None
+    def __init__(self, work, name="skpairauc-compile"):
+        self._error = self._value = None
 
         def run():
             try:
-                work()
+                self._value = work()
             except BaseException as error:  # passed on by result()
                 self._error = error
 
-        self._thread = threading.Thread(
-            target=run, name="skpairauc-compile", daemon=True
-        )
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
         self._thread.start()
 
     def join(self):
         self._thread.join()
 
     def result(self):
+        """``work()``'s return value (waits for it), or its exception."""
         self.join()
         if self._error is not None:
             raise self._error
+        return self._value
 
 
 def compile_ahead(params, n_rows, n_features, n_tasks, config):
@@ -308,7 +309,7 @@ def compile_ahead(params, n_rows, n_features, n_tasks, config):
 
     Returns
     -------
-    BackgroundCompile
+    Background
         Owned by the calling fit, which joins it with ``result()``; that
         re-raises any compile error.
     """
@@ -317,7 +318,7 @@ def compile_ahead(params, n_rows, n_features, n_tasks, config):
         _optimizer_state_program(params, config)
         _epoch_program(params, n_rows, n_features, n_tasks, config)
 
-    return BackgroundCompile(work)
+    return Background(work)
 
 
 def _exact_value_and_grad(config):

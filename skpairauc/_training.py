@@ -55,19 +55,17 @@ class _Prepared(NamedTuple):
     n_columns: int
 
 
-def _prepare(params, inputs, policy, raw_params):
-    """Standardise, pad the features, and express the initial parameters on
-    the standardised, padded inputs. ``raw_params`` says whether ``params``
-    describe raw inputs (warm start) or standardised ones (a new init)."""
-    standardizer = fit_standardizer(
-        inputs.X,
-        inputs.sample_weight,
-        None if policy.held_out is None else policy.train,
-    )
+def _prepare(params, inputs, policy, raw_params, standardizer=None):
+    """Standardise (unless ``standardizer`` is given), pad the features, and
+    express the initial parameters on the standardised, padded inputs.
+    ``raw_params`` says whether ``params`` describe raw inputs (warm start)
+    or standardised ones (a new init)."""
+    if standardizer is None:
+        standardizer = _fit_standardizer(inputs, policy)
     if raw_params:
         params = unfold(params, standardizer)
     n_features = inputs.X.shape[1]
-    n_columns = feature_bucket(n_features, bucket_length(len(policy.train)))
+    n_columns = _n_columns(inputs, policy)
     first = np.zeros((n_columns, params["coefs"][0].shape[1]), np.float32)
     first[:n_features] = params["coefs"][0]
     params = {
@@ -77,6 +75,18 @@ def _prepare(params, inputs, policy, raw_params):
     return _Prepared(params, standardizer, n_columns)
 
 
+def _fit_standardizer(inputs, policy):
+    return fit_standardizer(
+        inputs.X,
+        inputs.sample_weight,
+        None if policy.held_out is None else policy.train,
+    )
+
+
+def _n_columns(inputs, policy):
+    return feature_bucket(inputs.X.shape[1], bucket_length(len(policy.train)))
+
+
 def _finish(params, prepared, n_features):
     """Drop the padded columns' (zero) weights and fold the standardisation in."""
     params = to_numpy(params)
@@ -84,22 +94,93 @@ def _finish(params, prepared, n_features):
     return fold(params, prepared.standardizer)
 
 
-def train(params, inputs, policy, settings, seed, rng, warm_start=False):
-    """Train with the policy's solver; returns a :class:`SolverResult`."""
-    # Rows of zero weight count for nothing: they are left out of the
-    # statistics, the pairs and the validation set.
+def _weighted_rows(inputs, policy):
+    """The policy without the rows of zero weight: they count for nothing, and
+    are left out of the statistics, the pairs and the validation set."""
     positive = inputs.sample_weight > 0
-    if not np.all(positive):
-        policy = policy._replace(
-            train=policy.train[positive[policy.train]],
-            held_out=None
-            if policy.held_out is None
-            else policy.held_out[positive[policy.held_out]],
-        )
-    prepared = _prepare(params, inputs, policy, raw_params=warm_start)
+    if np.all(positive):
+        return policy
+    return policy._replace(
+        train=policy.train[positive[policy.train]],
+        held_out=None
+        if policy.held_out is None
+        else policy.held_out[positive[policy.held_out]],
+    )
+
+
+def train(params, inputs, policy, settings, seed, rng, warm_start=False, data=None):
+    """Train with the policy's solver; returns a :class:`SolverResult`.
+
+    ``data``: the :class:`StochasticData` of these inputs, policy and
+    settings, if it was built ahead (:func:`stochastic_data_ahead`).
+    """
+    policy = _weighted_rows(inputs, policy)
     if policy.solver == "lbfgs":
+        prepared = _prepare(params, inputs, policy, raw_params=warm_start)
         return train_exact(prepared, inputs, policy, settings)
-    return train_stochastic(prepared, inputs, policy, settings, seed, rng)
+    return train_stochastic(
+        params, inputs, policy, settings, seed, rng, warm_start, data
+    )
+
+
+class StochasticData(NamedTuple):
+    """What a stochastic fit trains on, whatever its scorer: the
+    standardisation, the training layout, the standardised validation rows
+    with their labels and weights (or None), and whether windows sample the
+    pairs (``uniform``)."""
+
+    standardizer: object
+    layout: object
+    validation: tuple | None
+    uniform: bool
+
+
+# The stream of the fit's seed that shuffles the stochastic layout, apart from
+# the one that draws initial weights and batches: the layout does not depend
+# on the scorer, so it can be built before the scorer is chosen.
+_LAYOUT_STREAM = 1
+
+
+def stochastic_data(inputs, policy, settings, seed):
+    """Standardise and lay out the data of a stochastic fit (NumPy only)."""
+    policy = _weighted_rows(inputs, policy)
+    train, held_out = policy.train, policy.held_out
+    n_classes = inputs.n_classes
+    uniform = uniform_sides(
+        inputs.y_encoded[train], inputs.sample_weight[train], n_classes
+    )
+    standardizer = _fit_standardizer(inputs, policy)
+    n_columns = _n_columns(inputs, policy)
+    layout = stochastic_layout(
+        inputs.X,
+        inputs.y_encoded,
+        inputs.sample_weight,
+        train,
+        n_classes,
+        uniform,
+        (int(settings["n_pos_per_batch"]), int(settings["n_neg_per_batch"])),
+        np.random.default_rng([seed, _LAYOUT_STREAM]),
+        n_columns,
+        standardizer,
+    )
+    validation = None
+    if held_out is not None:  # standardised once, not at every epoch
+        validation = (
+            padded_rows(inputs.X, held_out, len(held_out), n_columns, standardizer),
+            inputs.y_encoded[held_out],
+            inputs.sample_weight[held_out],
+        )
+    return StochasticData(standardizer, layout, validation, uniform)
+
+
+def stochastic_data_ahead(inputs, policy, settings, seed):
+    """Start :func:`stochastic_data` in a background thread (NumPy copies
+    release the GIL): on large data the default lays out all rows while it
+    scores its candidate scorers on a subsample. Returns the
+    :class:`~skpairauc._solvers.Background`; ``result()`` is the data."""
+    return _solvers.Background(
+        lambda: stochastic_data(inputs, policy, settings, seed), name="skpairauc-data"
+    )
 
 
 def _flatten(params):
@@ -132,7 +213,7 @@ def exact_programs_ahead(jobs, n_features, n_classes, settings):
 
     Cross-validation runs the linear folds while the MLP's program compiles on
     another core, and the refit finds its program ready. Returns the
-    :class:`~skpairauc._solvers.BackgroundCompile`; the caller joins it. A
+    :class:`~skpairauc._solvers.Background`; the caller joins it. A
     compile error reaches the fit that asks for that program.
     """
     config = _exact_config(settings)
@@ -159,7 +240,7 @@ def exact_programs_ahead(jobs, n_features, n_classes, settings):
             )
             _solvers.exact_program(params, n_rows, n_columns, pairs, config)
 
-    return _solvers.BackgroundCompile(work)
+    return _solvers.Background(work)
 
 
 # L-BFGS also stops when an iteration lowers the objective (a mean pair loss,
@@ -252,15 +333,22 @@ def _stalled_at_round_off(curve, window=3):
     return len(recent) > 1 and np.ptp(recent) <= 1e-5 * max(abs(recent[-1]), 1e-3)
 
 
-def train_stochastic(prepared, inputs, policy, settings, seed, rng):
+def train_stochastic(
+    params, inputs, policy, settings, seed, rng, warm_start=False, data=None
+):
     """Adam or SGD on sampled batches, with the stopping rule of
     :class:`~skpairauc._monitor.StoppingMonitor`."""
-    n_classes = inputs.n_classes
-    train, held_out = policy.train, policy.held_out
-    uniform = uniform_sides(
-        inputs.y_encoded[train], inputs.sample_weight[train], n_classes
+    n_tasks = len(task_classes(inputs.n_classes))
+    n_columns = _n_columns(inputs, policy)
+    uniform = (
+        data.uniform
+        if data is not None
+        else uniform_sides(
+            inputs.y_encoded[policy.train],
+            inputs.sample_weight[policy.train],
+            inputs.n_classes,
+        )
     )
-    n_tasks = len(task_classes(n_classes))
     config = _solvers.StochasticConfig(
         activation=settings["activation"],
         loss=settings["loss"],
@@ -272,47 +360,32 @@ def train_stochastic(prepared, inputs, policy, settings, seed, rng):
         dropout=float(settings["dropout"]),
         uniform_weights=uniform,
     )
-    # XLA compiles the training loop while NumPy lays out the data.
+    # XLA compiles the training loop (it needs only shapes) while NumPy
+    # standardises and lays out the data.
+    struct = jax.ShapeDtypeStruct
+    shapes = {
+        "coefs": [
+            struct((n_columns, params["coefs"][0].shape[1]), np.float32),
+            *(struct(W.shape, np.float32) for W in params["coefs"][1:]),
+        ],
+        "intercepts": [struct(b.shape, np.float32) for b in params["intercepts"]],
+    }
     compiling = _solvers.compile_ahead(
-        prepared.params,
-        bucket_length(len(train)),
-        prepared.n_columns,
-        n_tasks,
-        config,
+        shapes, bucket_length(len(policy.train)), n_columns, n_tasks, config
     )
     try:
-        layout = stochastic_layout(
-            inputs.X,
-            inputs.y_encoded,
-            inputs.sample_weight,
-            train,
-            n_classes,
-            uniform,
-            (config.n_pos_per_batch, config.n_neg_per_batch),
-            rng,
-            prepared.n_columns,
-            prepared.standardizer,
-        )
+        if data is None:
+            data = stochastic_data(inputs, policy, settings, seed)
         compiling.result()
     finally:
         compiling.join()
-    validation = None
-    if held_out is not None:  # standardised once, not at every epoch
-        validation = (
-            padded_rows(
-                inputs.X,
-                held_out,
-                len(held_out),
-                prepared.n_columns,
-                prepared.standardizer,
-            ),
-            inputs.y_encoded[held_out],
-            inputs.sample_weight[held_out],
-            config.activation,
-        )
-    result = _StochasticLoop(config, layout, settings, seed, rng, validation).run(
-        prepared.params
+    prepared = _prepare(params, inputs, policy, warm_start, data.standardizer)
+    validation = (
+        None if data.validation is None else (*data.validation, config.activation)
     )
+    result = _StochasticLoop(
+        config, data.layout, settings, seed, rng, validation
+    ).run(prepared.params)
     return result._replace(params=_finish(result.params, prepared, inputs.X.shape[1]))
 
 
