@@ -21,7 +21,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._capacity import (
-    CV_TOL_FACTOR,
     SELECTION_MAX_EPOCHS,
     Candidate,
     candidates,
@@ -623,7 +622,6 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         ahead = _training.exact_programs_ahead(
             jobs, inputs.X.shape[1], inputs.n_classes, settings
         )
-        fold_settings = {**settings, "tol": settings["tol"] * CV_TOL_FACTOR}
         scores = np.zeros((len(folds), len(grid)))
         try:
             for i, candidate in enumerate(grid):
@@ -637,9 +635,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                     with warnings.catch_warnings():
                         # A fold fit that stops early only scores a candidate.
                         warnings.simplefilter("ignore", ConvergenceWarning)
-                        result = train(
-                            candidate, fold, fold_policy, settings=fold_settings
-                        )
+                        result = train(candidate, fold, fold_policy)
                     held_out = score_rows(
                         result.params, inputs.X[test_rows], self.activation
                     )
