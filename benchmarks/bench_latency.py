@@ -789,8 +789,11 @@ def render(run: Run, info: dict, mode_name: str, args, elapsed: float, source_ha
         "Where each fit's time went (same processes): compile or load, "
         "program calls, and the rest (host work: layout, the NumPy L-BFGS "
         "steps, cross-validation, threshold, imports of optax and the "
-        "training modules). For adam the compile runs in a background thread "
-        "while the data is laid out, so the rest can be undercounted.",
+        "training modules). Some compiles run in a background thread (adam: "
+        "while the data is laid out; the default: the MLP's and the refit's "
+        "programs while the linear folds train), so `obtain_s` counts time "
+        "that overlapped other work, and the rest is undercounted (negative "
+        "for the default when cold).",
         "",
         harness.markdown_table(breakdown(run), BREAKDOWN_COLUMNS),
         "",

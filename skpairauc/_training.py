@@ -149,7 +149,9 @@ def stochastic_data(inputs, policy, settings, seed):
     uniform = uniform_sides(
         inputs.y_encoded[train], inputs.sample_weight[train], n_classes
     )
-    standardizer = _fit_standardizer(inputs, policy)
+    # Float32 X: the statistics are taken on the float32 training copy, which
+    # is then standardised in place (one pass over X instead of two).
+    on_copy = inputs.X.dtype == np.float32
     n_columns = _n_columns(inputs, policy)
     layout = stochastic_layout(
         inputs.X,
@@ -161,8 +163,10 @@ def stochastic_data(inputs, policy, settings, seed):
         (int(settings["n_pos_per_batch"]), int(settings["n_neg_per_batch"])),
         np.random.default_rng([seed, _LAYOUT_STREAM]),
         n_columns,
-        standardizer,
+        None if on_copy else _fit_standardizer(inputs, policy),
+        fit_standardizer if on_copy else None,
     )
+    standardizer = layout.standardizer
     validation = None
     if held_out is not None:  # standardised once, not at every epoch
         validation = (

@@ -28,6 +28,13 @@ TRANSFORMS = {
     "one column + 1e6": lambda X: X + np.r_[1e6, np.zeros(X.shape[1] - 1)],
     "all x 1e20": lambda X: X * 1e20,
     "all x 1e-20": lambda X: X * 1e-20,
+    # Float32 X takes another path: the stochastic solvers standardise its
+    # float32 training copy in place.
+    "float32, one column x 1e6": lambda X: (
+        X * np.r_[1e6, np.ones(X.shape[1] - 1)]
+    ).astype(np.float32),
+    "float32, all x 1e20": lambda X: (X * 1e20).astype(np.float32),
+    "float32, all x 1e-20": lambda X: (X * 1e-20).astype(np.float32),
 }
 SCORERS = {
     "linear exact": dict(hidden_layer_sizes=(), solver="lbfgs"),
