@@ -7,7 +7,8 @@ scorers and penalties (:func:`candidates`):
 * when the training data allow an exact fit (the policy's solver is exact, or
   the data are too small to hold out a validation set), by stratified K-fold
   cross-validation on the training data, repeated ``N_REPEATS`` times with
-  other shuffles: each candidate is fitted on K - 1 folds and scored by the
+  other shuffles when a class has fewer than ``REPEAT_BELOW_CLASS_ROWS``
+  rows: each candidate is fitted on K - 1 folds and scored by the
   ROC AUC of the held-out fold (macro one-vs-rest for multiclass); the best
   mean wins, ties going to the earlier candidate (linear
   before MLP, stronger penalty first), and is refitted on all rows, as
@@ -39,11 +40,18 @@ DEFAULT_ALPHA = 1.0
 # Folds of the selection; 5 was no better than 3 on the tables tried, at
 # about twice the cost.
 N_FOLDS = 3
-# Repeats of the 3 folds, with other shuffles. With 17 positives in training
-# (poker-8-9_vs_5) one 3-fold split chose the linear scorer on noise (test
-# AUC 0.41 where the MLP reaches 0.90); two repeats chose the MLP on all 5
-# splits, for twice the (small) cost.
+# Repeats of the 3 folds, with other shuffles, when a class has fewer than
+# REPEAT_BELOW_CLASS_ROWS rows (of positive weight). With 17 positives in
+# training (poker-8-9_vs_5) one 3-fold split chose the linear scorer on noise
+# (test AUC 0.41 where the MLP reaches 0.90); two repeats chose the MLP on all
+# 5 splits, for twice the cost. With a few hundred rows of every class the
+# held-out AUCs are steadier: on the 80 tables of
+# benchmarks/study_selection.py, the first split alone picked the same
+# candidate as both on all 13 splits where every class had 200 rows or more
+# (at 100 rows: 17 of 19), and the default fit on make_classification(1000,
+# 20) takes half the time.
 N_REPEATS = 2
+REPEAT_BELOW_CLASS_ROWS = 200
 
 
 # Large-data selection: rows of the subsample and epochs of each selection fit.
@@ -115,14 +123,16 @@ def choose(fold_scores, grid):
 
 
 def cv_folds(y_encoded, n_classes, seed):
-    """Stratified folds ``[(train, test), ...]``, or None when a class has
+    """Stratified folds ``[(train, test), ...]`` (3, or 6 when a class has
+    fewer than ``REPEAT_BELOW_CLASS_ROWS`` rows), or None when a class has
     fewer rows than folds."""
     from sklearn.model_selection import StratifiedKFold
 
-    if np.bincount(y_encoded, minlength=n_classes).min() < N_FOLDS:
+    smallest = np.bincount(y_encoded, minlength=n_classes).min()
+    if smallest < N_FOLDS:
         return None
     folds = []
-    for repeat in range(N_REPEATS):
+    for repeat in range(N_REPEATS if smallest < REPEAT_BELOW_CLASS_ROWS else 1):
         splitter = StratifiedKFold(N_FOLDS, shuffle=True, random_state=seed + repeat)
         folds += list(splitter.split(np.zeros(len(y_encoded)), y_encoded))
     return folds

@@ -86,7 +86,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         "auto" chooses the scorer (and, with ``alpha="auto"``, the penalty)
         for the data: among a linear scorer with ``alpha`` in {10, 1, 0.1}
         and an MLP (64,) with ``alpha`` in {10, 1}, by stratified 3-fold
-        cross-validated ROC AUC (repeated twice), then refitted on all rows;
+        cross-validated ROC AUC (repeated twice when a class has fewer than
+        200 rows), then refitted on all rows;
         on data large enough for a stochastic solver with a validation split,
         by the validation ROC AUC of a short fit of each (``alpha`` 1) on a
         subsample, the winner trained on all rows. The choice is in
@@ -194,7 +195,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         the first candidate is used).
     capacity_fold_scores_ : ndarray of shape (n_folds, n_candidates) or None
         The held-out ROC AUC of each candidate on each cross-validation fold
-        (3 folds, repeated twice); None without cross-validation (no choice,
+        (3 folds, or 6 when repeated); None without cross-validation (no choice,
         or the large-data selection on a subsample).
     n_features_in_ : int
         Number of features seen during fit.
@@ -495,9 +496,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             chosen = grid[int(np.argmax(capacity_scores))]
             result = train(chosen, inputs, policy, data=data)
         else:
-            fold_scores = self._cross_validate(
-                grid, inputs, policy, settings, seed, train
-            )
+            fold_scores = self._cross_validate(grid, inputs, settings, seed, train)
             if fold_scores is None:
                 chosen = grid[0]
             else:
@@ -584,7 +583,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             scores[i] = max(result.validation_scores)
         return scores
 
-    def _cross_validate(self, grid, inputs, policy, settings, seed, train):
+    def _cross_validate(self, grid, inputs, settings, seed, train):
         """Held-out ROC AUC of each candidate on each stratified fold, shape
         ``(n_folds, n_candidates)``, or None when a class is too small to be
         split into folds."""
@@ -606,9 +605,10 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             )
             fold_sets.append((fit_rows, test_rows, fold_policy))
         # While the first scorer's folds train, another core compiles the
-        # other scorers' programs, then the refit's (for every scorer: the
-        # choice is not known yet, and a program compiled now is on disk for
-        # later fits).
+        # other scorers' fold programs. (Compiling both refit programs too,
+        # before the choice is known, made the cold default fit slower, 1.5
+        # against 1.25 s on make_classification(1000, 20): XLA's compiles
+        # use more than one core and slowed the folds down.)
         hiddens = list(dict.fromkeys(c.hidden for c in grid))
         jobs = [
             (hidden, inputs.y_encoded[fit_rows])
@@ -616,9 +616,6 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             for fit_rows, _, fold_policy in fold_sets
             if fold_policy.solver == "lbfgs"
         ]
-        if policy.solver == "lbfgs":
-            refit = policy.train[inputs.sample_weight[policy.train] > 0]
-            jobs += [(hidden, inputs.y_encoded[refit]) for hidden in hiddens]
         ahead = _training.exact_programs_ahead(
             jobs, inputs.X.shape[1], inputs.n_classes, settings
         )

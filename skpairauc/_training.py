@@ -387,9 +387,9 @@ def train_stochastic(
     validation = (
         None if data.validation is None else (*data.validation, config.activation)
     )
-    result = _StochasticLoop(
-        config, data.layout, settings, seed, rng, validation
-    ).run(prepared.params)
+    result = _StochasticLoop(config, data.layout, settings, seed, rng, validation).run(
+        prepared.params
+    )
     return result._replace(params=_finish(result.params, prepared, inputs.X.shape[1]))
 
 
