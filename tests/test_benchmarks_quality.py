@@ -211,3 +211,33 @@ def test_seed_protocol_runs_on_cifar10_batches(tmp_path, isolated_environ):
     assert (rows["status"] == "ok").all()
     assert (rows["n_test"] == 40).all() and (rows["n_test_pos"] == 4).all()
     assert rows["auc"].between(0.0, 1.0).all()
+
+
+def test_selection_study_rules():
+    import study_selection
+
+    candidates = [((), 10.0), ((), 1.0), ((), 0.1), ((64,), 10.0), ((64,), 1.0)]
+    folds = np.full((6, 5), 0.8)
+    folds[:3, 0] = 0.9  # the first split favours the strong linear candidate
+    folds[3:, 4] = 0.99  # the second split favours the MLP more
+    assert study_selection.rule_mean(folds, candidates) == 4
+    # Today's rule: one split (the first 3 folds) when every class has 200 rows.
+    assert study_selection.rule_default(folds, candidates, 250) == 0
+    assert study_selection.rule_default(folds, candidates, 50) == 4
+
+
+def test_selection_study_smoke(tmp_path, isolated_environ):
+    import study_selection
+
+    csv_path, report = tmp_path / "selection.csv", tmp_path / "selection.md"
+    args = ["--groups", "bench", "--tables", "yeast4", "--max-splits", "1"]
+    study_selection.main([*args, "--csv", str(csv_path), "--report", str(report)])
+    rows = pd.read_csv(csv_path)
+    assert len(rows) == 5 and set(rows["table"]) == {"yeast4"}
+    assert rows["test_auc"].between(0.5, 1.0).all()
+    text = report.read_text()
+    assert "picks the default's own choice on 1 of 1 splits" in text
+    assert "| R0 mean (today) |" in text
+    # The rules are re-evaluated from the CSV alone.
+    study_selection.main(["--from-csv", str(csv_path), "--report", str(report)])
+    assert "| R0 mean (today) |" in report.read_text()
