@@ -289,13 +289,15 @@ def test_unusable_cache_directory_warns_once_and_fits(tmp_path):
 # --------------------------------------------------------------------------- #
 def test_no_recompile_within_a_bucket(tmp_path):
     env = child_env(tmp_path, SKPAIRAUC_CACHE_DIR=tmp_path / "cache")
+    # 1,000 and 1,020 rows share every bucket: rows 1,024, positives 192,
+    # negatives 896.
     fits = [
         {**LBFGS_SMALL, "n": 1000},
-        {**LBFGS_SMALL, "n": 960, "random_state": 3, "alpha": 5.0},
+        {**LBFGS_SMALL, "n": 1020, "random_state": 3, "alpha": 5.0},
         {**ADAM_SMALL, "n": 1000},
         {
             **ADAM_SMALL,
-            "n": 960,
+            "n": 1020,
             "random_state": 3,
             "learning_rate_init": 0.01,
             "alpha": 0.5,
