@@ -115,7 +115,7 @@ def selection_rows(y_encoded, seed):
     return np.sort(np.concatenate(rows))
 
 
-def choose(fold_scores, grid):
+def choose(fold_scores):
     """Index of the chosen candidate: the best mean held-out ROC AUC over the
     folds (``fold_scores`` of shape ``(n_folds, n_candidates)``), ties going
     to the earlier candidate."""

@@ -502,7 +502,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                 chosen = grid[0]
             else:
                 capacity_scores = fold_scores.mean(axis=0)
-                chosen = grid[choose(fold_scores, grid)]
+                chosen = grid[choose(fold_scores)]
             result = train(chosen, inputs, policy)
         if self.verbose and len(grid) > 1:
             print(f"Chose hidden_layer_sizes={chosen.hidden}, alpha={chosen.alpha}")

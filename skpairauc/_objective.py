@@ -53,7 +53,9 @@ def tile_shape(n_pos, n_neg):
 
 
 def _dense_sums(s_pos, w_pos, s_neg, w_neg, value_and_derivative):
+    """The sums over one block of pairs, all of it at once."""
     value, deriv = value_and_derivative(s_pos[:, None] - s_neg[None, :])
+    # Matrix-vector products reduce a block faster here than jnp.sum.
     total = w_pos @ (value @ w_neg)
     return total, (deriv @ w_neg) * w_pos, -(w_pos @ deriv) * w_neg
 
@@ -72,16 +74,14 @@ def _tile_sums(s_pos, w_pos, s_neg, w_neg, loss, margin):
 
         def over_neg(carry, neg_tile):
             total, grad_pos = carry
-            sn, wn = neg_tile
-            value, deriv = value_and_derivative(sp[:, None] - sn[None, :])
-            # Matrix-vector products reduce a tile faster here than jnp.sum.
-            total = total + wp @ (value @ wn)
-            grad_pos = grad_pos + deriv @ wn
-            return (total, grad_pos), -(wp @ deriv) * wn
+            tile_total, tile_grad_pos, tile_grad_neg = _dense_sums(
+                sp, wp, *neg_tile, value_and_derivative
+            )
+            return (total + tile_total, grad_pos + tile_grad_pos), tile_grad_neg
 
         init = (jnp.zeros((), s_pos.dtype), jnp.zeros_like(sp))
         (total, grad_pos), grad_neg_tiles = lax.scan(over_neg, init, neg_tiles)
-        return grad_neg + grad_neg_tiles.reshape(-1), (total, grad_pos * wp)
+        return grad_neg + grad_neg_tiles.reshape(-1), (total, grad_pos)
 
     grad_neg, (totals, grad_pos) = lax.scan(over_pos, jnp.zeros_like(s_neg), pos_tiles)
     return jnp.sum(totals), grad_pos.reshape(-1), grad_neg

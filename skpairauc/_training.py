@@ -210,6 +210,16 @@ def _exact_config(settings):
     )
 
 
+def _param_specs(sizes):
+    """Float32 shapes of a scorer's parameters, for layer sizes
+    ``[n_columns, *hidden_layer_sizes, n_outputs]`` (compiling needs no more)."""
+    struct = jax.ShapeDtypeStruct
+    return {
+        "coefs": [struct(shape, np.float32) for shape in zip(sizes, sizes[1:])],
+        "intercepts": [struct((h,), np.float32) for h in sizes[1:-1]],
+    }
+
+
 def exact_programs_ahead(jobs, n_features, n_classes, settings):
     """Start getting, in a background thread, the exact programs that fits
     of ``jobs`` will ask for: ``(hidden_layer_sizes, y_train)`` pairs, with
@@ -230,11 +240,7 @@ def exact_programs_ahead(jobs, n_features, n_classes, settings):
             n_rows = bucket_length(len(y_train))
             n_columns = feature_bucket(n_features, n_rows)
             n_pos, n_neg = exact_pair_lengths(y_train, n_classes)
-            sizes = [n_columns, *hidden, n_outputs]
-            params = {
-                "coefs": [struct(shape, np.float32) for shape in zip(sizes, sizes[1:])],
-                "intercepts": [struct((h,), np.float32) for h in hidden],
-            }
+            params = _param_specs([n_columns, *hidden, n_outputs])
             pairs = (
                 struct((n_tasks, n_pos), np.int32),
                 struct((n_tasks, n_pos), np.float32),
@@ -366,14 +372,7 @@ def train_stochastic(
     )
     # XLA compiles the training loop (it needs only shapes) while NumPy
     # standardises and lays out the data.
-    struct = jax.ShapeDtypeStruct
-    shapes = {
-        "coefs": [
-            struct((n_columns, params["coefs"][0].shape[1]), np.float32),
-            *(struct(W.shape, np.float32) for W in params["coefs"][1:]),
-        ],
-        "intercepts": [struct(b.shape, np.float32) for b in params["intercepts"]],
-    }
+    shapes = _param_specs([n_columns, *(W.shape[1] for W in params["coefs"])])
     compiling = _solvers.compile_ahead(
         shapes, bucket_length(len(policy.train)), n_columns, n_tasks, config
     )
