@@ -497,13 +497,19 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             chosen = grid[int(np.argmax(capacity_scores))]
             result = train(chosen, inputs, policy, data=data)
         else:
-            fold_scores = self._cross_validate(grid, inputs, settings, seed, train)
-            if fold_scores is None:
-                chosen = grid[0]
-            else:
-                capacity_scores = fold_scores.mean(axis=0)
-                chosen = grid[choose(fold_scores)]
-            result = train(chosen, inputs, policy)
+            fold_scores, ahead = self._cross_validate(
+                grid, inputs, settings, seed, train, policy
+            )
+            try:
+                if fold_scores is None:
+                    chosen = grid[0]
+                else:
+                    capacity_scores = fold_scores.mean(axis=0)
+                    chosen = grid[choose(fold_scores)]
+                result = train(chosen, inputs, policy)
+            finally:
+                if ahead is not None:
+                    ahead.join()
         if self.verbose and len(grid) > 1:
             print(f"Chose hidden_layer_sizes={chosen.hidden}, alpha={chosen.alpha}")
         coefs = result.params["coefs"]
@@ -584,17 +590,18 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             scores[i] = max(result.validation_scores)
         return scores
 
-    def _cross_validate(self, grid, inputs, settings, seed, train):
+    def _cross_validate(self, grid, inputs, settings, seed, train, policy):
         """Held-out ROC AUC of each candidate on each stratified fold, shape
-        ``(n_folds, n_candidates)``, or None when a class is too small to be
-        split into folds."""
+        ``(n_folds, n_candidates)`` (None when a class is too small to be
+        split into folds), and the background compile that the caller joins
+        after the refit (None if none was started)."""
         from . import _training
 
         # Folds of the rows of positive weight (the others count for nothing).
         weighted = np.flatnonzero(inputs.sample_weight > 0)
         folds = cv_folds(inputs.y_encoded[weighted], inputs.n_classes, seed)
         if folds is None:
-            return None
+            return None, None
         fold_sets = []
         for fit_rows, test_rows in folds:
             fit_rows, test_rows = weighted[fit_rows], weighted[test_rows]
@@ -617,6 +624,12 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             for fit_rows, _, fold_policy in fold_sets
             if fold_policy.solver == "lbfgs"
         ]
+        if jobs and policy.solver == "lbfgs":
+            # Then the refit program of the last scorer (the MLP), while its
+            # folds train: ready if the MLP wins. The linear refit, if chosen,
+            # compiles after the choice (compiling both ahead made cold fits
+            # slower: XLA's compiles compete with the folds for the cores).
+            jobs.append((hiddens[-1], inputs.y_encoded[weighted]))
         ahead = _training.exact_programs_ahead(
             jobs, inputs.X.shape[1], inputs.n_classes, settings
         )
@@ -642,9 +655,10 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                         inputs.y_encoded[test_rows],
                         inputs.sample_weight[test_rows],
                     )
-        finally:
+        except BaseException:
             ahead.join()
-        return scores
+            raise
+        return scores, ahead
 
     def _initial_params(self, rng, hidden, n_features, n_classes, warm_start=False):
         """Initial parameters and whether they are the fitted ones (on raw

@@ -19,7 +19,9 @@ def _dot(a, b):
     # Not ``a @ b``: a multi-threaded BLAS dot product stalled for seconds per
     # call on a busy machine (28,800 parameters: 142 s for one fit instead of
     # 0.4 s); an elementwise product and NumPy's own sum never wait on threads.
-    return float(np.sum(a * b))
+    # (``np.add.reduce`` is ``np.sum`` without its Python wrapper: the same
+    # result, in half the time for the ~20 products of each iteration.)
+    return float(np.add.reduce(a * b))
 
 
 class LBFGSResult(NamedTuple):

@@ -224,6 +224,12 @@ def test_selection_study_rules():
     # Today's rule: one split (the first 3 folds) when every class has 200 rows.
     assert study_selection.rule_default(folds, candidates, 250) == 0
     assert study_selection.rule_default(folds, candidates, 50) == 4
+    # Today's rule chooses among today's four only (no linear alpha=1).
+    folds[:, 1] = 0.995
+    assert study_selection.rule_mean(folds, candidates) == 1
+    assert study_selection.rule_default(folds, candidates, 50) == 4
+    only_linear = study_selection.rule_set([((), 10.0), ((), 1.0), ((64,), 1.0)])
+    assert only_linear(folds, candidates, 50) == 1
 
 
 def test_selection_study_smoke(tmp_path, isolated_environ):

@@ -85,12 +85,12 @@ def test_the_default_chooses_and_exposes_its_capacity(split):
     X_train, _, y_train, _ = split
     clf = PairwiseAUCClassifier(random_state=0).fit(X_train, y_train)
     candidates = clf.capacity_candidates_
-    assert candidates == [((), 10.0), ((), 1.0), ((), 0.1), ((64,), 10.0), ((64,), 1.0)]
-    assert clf.capacity_scores_.shape == (5,)
+    assert candidates == [((), 10.0), ((), 0.1), ((64,), 10.0), ((64,), 1.0)]
+    assert clf.capacity_scores_.shape == (4,)
     assert np.all((clf.capacity_scores_ > 0.5) & (clf.capacity_scores_ <= 1))
     # 3 folds, repeated twice (fewer than 200 positives); their mean is
     # capacity_scores_.
-    assert clf.capacity_fold_scores_.shape == (6, 5)
+    assert clf.capacity_fold_scores_.shape == (6, 4)
     np.testing.assert_allclose(
         clf.capacity_fold_scores_.mean(axis=0), clf.capacity_scores_
     )
@@ -104,11 +104,11 @@ def test_one_cv_split_when_every_class_has_200_rows():
     X, y = make_classification(n_samples=500, n_features=4, random_state=0)
     assert np.bincount(y).min() >= 200
     clf = PairwiseAUCClassifier(random_state=0).fit(X, y)
-    assert clf.capacity_fold_scores_.shape == (3, 5)
+    assert clf.capacity_fold_scores_.shape == (3, 4)
     # One class below 200 rows: the 3 folds are repeated with another shuffle.
     keep = np.r_[np.flatnonzero(y == 0), np.flatnonzero(y == 1)[:150]]
     clf = PairwiseAUCClassifier(random_state=0).fit(X[keep], y[keep])
-    assert clf.capacity_fold_scores_.shape == (6, 5)
+    assert clf.capacity_fold_scores_.shape == (6, 4)
 
 
 def test_the_default_picks_an_mlp_where_a_line_cannot_rank():
