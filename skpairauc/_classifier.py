@@ -84,7 +84,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         Widths of the hidden layers of the scorer. ``()`` gives a linear
         scorer ``s(x) = x @ w``; ``(64,)`` an MLP with one hidden layer.
         "auto" chooses the scorer (and, with ``alpha="auto"``, the penalty)
-        for the data: among a linear scorer with ``alpha`` in {10, 1, 0.1}
+        for the data: among a linear scorer with ``alpha`` in {10, 0.1}
         and an MLP (64,) with ``alpha`` in {10, 1}, by stratified 3-fold
         cross-validated ROC AUC (repeated twice when a class has fewer than
         200 rows), then refitted on all rows;
