@@ -613,10 +613,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             )
             fold_sets.append((fit_rows, test_rows, fold_policy))
         # While the first scorer's folds train, another core compiles the
-        # other scorers' fold programs. (Compiling both refit programs too,
-        # before the choice is known, made the cold default fit slower, 1.5
-        # against 1.25 s on make_classification(1000, 20): XLA's compiles
-        # use more than one core and slowed the folds down.)
+        # other scorers' fold programs.
         hiddens = list(dict.fromkeys(c.hidden for c in grid))
         jobs = [
             (hidden, inputs.y_encoded[fit_rows])

@@ -80,7 +80,7 @@ def test_weight_k_draws_the_same_rows_as_k_adjacent_copies():
 def test_bucket_length_bounds_waste(n):
     length = bucket_length(n)
     assert length >= n and length >= 8
-    assert length <= max(8, 1.25 * n)
+    assert length <= max(8, (1.125 if n < 2048 else 1.25) * n)
     if length >= 2048:
         assert length % 512 == 0
 
