@@ -21,6 +21,13 @@ time for one configuration and one set of (bucketed) shapes, and goes through
   package's own source, so a change of any of them compiles anew. Files are
   written to a temporary name and renamed, so concurrent writers are safe; a
   directory that cannot be written means no disk cache and one warning.
+* **Across processes**, a program is compiled once: the process that compiles
+  it holds a lock file beside it (``<name>.lock``, holding its process id),
+  and other processes that need it meanwhile (grid-search workers, which
+  start on the same shapes at once) wait for its file and load it instead of
+  compiling it too. A lock whose process has died, or older than
+  ``LOCK_STALE_S``, is ignored, and no process waits longer than
+  ``LOCK_WAIT_S``: the worst case is compiling twice, never a failed fit.
 
 JAX's own global compilation cache is neither set nor changed: a cache the
 user configured for JAX keeps working as they set it, for their code and ours.
@@ -32,6 +39,7 @@ import pickle
 import platform
 import tempfile
 import threading
+import time
 import warnings
 from collections import Counter, OrderedDict
 from concurrent.futures import Future
@@ -42,6 +50,12 @@ import jaxlib
 import numpy as np
 
 DEFAULT_MAX_PROGRAMS = 24
+# Waiting for another process's compile: poll its file this often, for at
+# most this long (a compile takes tenths of a second to a few seconds), and
+# ignore a lock this old (its process hung or belongs to another machine).
+LOCK_POLL_S = 0.005
+LOCK_WAIT_S = 60.0
+LOCK_STALE_S = 600.0
 
 _lock = threading.Lock()
 _programs = OrderedDict()  # key -> Future of the compiled program
@@ -70,7 +84,9 @@ _max_programs = _max_programs_from_environment()
 _disk_warned = False
 
 #: How programs were obtained in this process: "compiled", "loaded" (from
-#: disk), "reused" (from memory), "evicted". Tests and benchmarks read it.
+#: disk), "reused" (from memory), "evicted"; "waited": loads of a program
+#: that another process was compiling when this one needed it (also counted
+#: in "loaded"). Tests and benchmarks read it.
 STATS = Counter()
 
 
@@ -202,6 +218,84 @@ def _save(path, compiled):
         pass
 
 
+def _lock_path(path):
+    return path.with_name(path.stem + ".lock")
+
+
+def _holder_is_gone(lock):
+    """Whether ``lock`` is stale: its process has exited, or it is older than
+    ``LOCK_STALE_S`` (a hung process, or one on another machine sharing the
+    directory)."""
+    try:
+        if time.time() - lock.stat().st_mtime > LOCK_STALE_S:
+            return True
+        pid = int(lock.read_text() or 0)
+    except (OSError, ValueError):
+        return False  # being written, or just removed: look again later
+    if pid <= 0 or os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
+
+
+def _claim(path):
+    """Take the lock for compiling ``path``'s program: the lock's path if this
+    process holds it, None if it cannot lock (then it compiles unlocked), or
+    False if a live process holds it."""
+    lock = _lock_path(path)
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # not a directory, read-only, ...: _save warns once
+    for _ in range(2):
+        try:
+            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if not _holder_is_gone(lock):
+                return False
+            try:
+                os.unlink(lock)  # stale: take it over
+            except OSError:
+                pass
+            continue
+        except OSError:
+            return None  # read-only or full: _save warns once
+        with os.fdopen(handle, "w") as file:
+            file.write(str(os.getpid()))
+        return lock
+    return None
+
+
+def _wait_for(path):
+    """Wait for the process holding ``path``'s lock to save the program; the
+    loaded program, or None when the lock went away without a usable file or
+    became stale, or after ``LOCK_WAIT_S``."""
+    lock = _lock_path(path)
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while time.monotonic() < deadline:
+        if path.exists() or not lock.exists():
+            # Saved (files appear whole: written then renamed), or unlocked
+            # since the last look, with or without a file.
+            return _load(path)
+        if _holder_is_gone(lock):
+            return None
+        time.sleep(LOCK_POLL_S)
+    return None
+
+
+def _release(lock):
+    if lock:
+        try:
+            os.unlink(lock)
+        except OSError:
+            pass
+
+
 def get(name, build, static, args, donate_argnums=()):
     """The compiled program ``name`` for ``static`` settings and ``args``' shapes.
 
@@ -237,9 +331,18 @@ def get(name, build, static, args, donate_argnums=()):
             STATS["reused"] += 1
     if not owner:
         return future.result()
+    lock = None
     try:
         path = _disk_path(key)
         compiled = _load(path) if path is not None else None
+        if compiled is None and path is not None:
+            lock = _claim(path)
+            if lock is False:  # another process is compiling it
+                compiled = _wait_for(path)
+                STATS["waited"] += compiled is not None
+                lock = None if compiled is not None else _claim(path)
+            elif lock:  # saved and unlocked by another since the first look?
+                compiled = _load(path)
         if compiled is not None:
             STATS["loaded"] += 1
         else:
@@ -255,4 +358,6 @@ def get(name, build, static, args, donate_argnums=()):
                 del _programs[key]
         future.set_exception(error)
         raise
+    finally:
+        _release(lock)
     return compiled

@@ -351,7 +351,12 @@ def test_concurrent_writers_are_safe(tmp_path):
         assert stats.get("compiled", 0) + stats.get("loaded", 0) >= 3, stats
         assert runtime_warnings(writer) == []
     files = files_under(cache)
-    assert files and all(path.suffix == ".bin" for path in files), files  # no .tmp
+    # No .tmp and no .lock left behind.
+    assert files and all(path.suffix == ".bin" for path in files), files
+    # Each program was compiled by one process only: the other loaded it,
+    # waiting for it if it was being compiled.
+    compiled = [w["stats"][-1].get("compiled", 0) for w in writers]
+    assert sum(compiled) == len(files), [w["stats"][-1] for w in writers]
     reader = run_fits(tmp_path, env, fits, scores=tmp_path / "reader.npy")
     stats = reader["stats"][-1]
     assert stats.get("compiled", 0) == 0, stats
@@ -428,3 +433,85 @@ def test_no_home_directory_means_no_disk_cache_not_a_failed_fit(monkeypatch):
     monkeypatch.setattr(_programs, "_disk_warned", False)
     with pytest.warns(RuntimeWarning, match="could not use its compile cache"):
         assert _programs._disk_path(("probe", None)) is None
+
+
+# --------------------------------------------------------------------------- #
+# The cross-process compile lock, in process (no compiles)
+# --------------------------------------------------------------------------- #
+def _exited_pid():
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(child.stdout)
+
+
+@pytest.fixture
+def sleeper():
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def test_a_live_lock_is_waited_for_and_its_file_loaded(tmp_path, sleeper, monkeypatch):
+    from skpairauc import _programs
+
+    path = tmp_path / "program.bin"
+    _programs._lock_path(path).write_text(str(sleeper.pid))
+    assert _programs._claim(path) is False  # held by a live process
+    monkeypatch.setattr(_programs, "_load", lambda p: "loaded" if p.exists() else None)
+
+    def save_later():
+        import time
+
+        time.sleep(0.2)
+        path.write_bytes(b"program")
+
+    import threading
+
+    saver = threading.Thread(target=save_later)
+    saver.start()
+    assert _programs._wait_for(path) == "loaded"
+    saver.join()
+
+
+def test_a_lock_whose_holder_died_is_taken_over(tmp_path, sleeper, monkeypatch):
+    from skpairauc import _programs
+
+    path = tmp_path / "program.bin"
+    lock = _programs._lock_path(path)
+    lock.write_text(str(_exited_pid()))
+    assert _programs._claim(path) == lock  # stale: taken over
+    assert lock.read_text() == str(os.getpid())
+    _programs._release(lock)
+    assert not lock.exists()
+
+    # The holder dies while another process waits: the wait ends with no
+    # program (the waiter compiles it), long before LOCK_WAIT_S.
+    monkeypatch.setattr(_programs, "_load", lambda p: None)
+    lock.write_text(str(sleeper.pid))
+    sleeper.kill()
+    sleeper.wait()
+    assert _programs._wait_for(path) is None
+
+
+def test_an_old_lock_is_taken_over(tmp_path, sleeper):
+    from skpairauc import _programs
+
+    path = tmp_path / "program.bin"
+    lock = _programs._lock_path(path)
+    lock.write_text(str(sleeper.pid))  # alive, but the lock is too old
+    old = os.stat(lock).st_mtime - 2 * _programs.LOCK_STALE_S
+    os.utime(lock, (old, old))
+    assert _programs._claim(path) == lock
+
+
+def test_no_lock_without_a_writable_directory(tmp_path):
+    from skpairauc import _programs
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert _programs._claim(blocker / "program.bin") is None
