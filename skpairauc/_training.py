@@ -308,10 +308,12 @@ def train_exact(prepared, inputs, policy, settings):
         )
     if settings["verbose"]:
         print(f"L-BFGS: {n_iter} iterations, loss = {curve[-1]:.8f}")
-    if result.status == "max_iter":
+    recent, window = _recent_decrease(curve)
+    if result.status == "max_iter" and recent > PLATEAU_FRACTION:
         warnings.warn(
-            f"L-BFGS reached max_iter={max_iter} before converging; "
-            "increase max_iter or tol.",
+            f"L-BFGS reached max_iter={max_iter} before converging: over its last "
+            f"{window} iterations the objective still fell by {recent:.1%} of its "
+            "whole decrease; increase max_iter or tol.",
             ConvergenceWarning,
         )
     elif result.status == "non-finite":
@@ -333,6 +335,29 @@ def train_exact(prepared, inputs, policy, settings):
     return SolverResult(
         _finish(final, prepared, inputs.X.shape[1]), n_iter, n_iter, curve, None
     )
+
+
+# At max_iter, L-BFGS warns only if the objective was still falling
+# materially: by more than this fraction of its whole decrease over the last
+# tenth of the iterations (at least 5). Of 93 default fits (the 12 benchmark
+# tables and the 19 holdout tables of benchmarks/study_selection.py, 3 splits
+# each), 16 refits of an MLP reached max_iter=200 with their objective
+# falling by 0.04% to 0.5% of its whole decrease over the last 20
+# iterations; run to convergence (211 to 498 iterations) their test ROC AUC
+# moved by 0.003 at most. A fit stopped far from convergence (an MLP at 20
+# iterations) is still falling by several percent, and warns.
+PLATEAU_FRACTION = 1e-2
+
+
+def _recent_decrease(curve):
+    """The objective's decrease over the last tenth of the iterations (at
+    least 5) as a fraction of its decrease since the start (inf if it did
+    not decrease), and that number of iterations."""
+    window = min(max(5, (len(curve) - 1) // 10), len(curve) - 1)
+    total = curve[0] - curve[-1]
+    if not total > 0:
+        return np.inf, window
+    return (curve[-1 - window] - curve[-1]) / total, window
 
 
 def _stalled_at_round_off(curve, window=3):
