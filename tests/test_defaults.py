@@ -158,15 +158,8 @@ def test_no_convergence_warning_on_an_easy_table():
 def test_max_iter_warns_only_while_the_objective_still_falls():
     # The threshold example's table: the default's MLP refit needs about 210
     # iterations, its objective flat to 1% over the last 20 of 200.
-    X, y = make_classification(
-        n_samples=3000,
-        n_features=10,
-        n_informative=4,
-        weights=[0.92],
-        flip_y=0.03,
-        class_sep=0.7,
-        random_state=1,
-    )
+    table = dict(n_informative=4, weights=[0.92], flip_y=0.03, class_sep=0.7)
+    X, y = make_classification(3000, 10, random_state=1, **table)
     X, y = X[:1500], y[:1500]
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
