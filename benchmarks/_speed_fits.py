@@ -212,14 +212,15 @@ def job_cold(spec: dict) -> dict:
         X,
         y,
     )
-    import jax
+    from skpairauc import _programs
 
     return {
         "import_s": import_s,
         "first_fit_s": fit_s,
         "second_fit_s": second_s,
         "solver": est.solver_,
-        "cache_dir": jax.config.jax_compilation_cache_dir,
+        "cache_dir": str(_programs.cache_dir()),
+        "programs": dict(_programs.STATS),
     }
 
 
@@ -233,7 +234,7 @@ def start_cold_fill(mode: dict, run) -> None:
     in-process sections keeps the smoke run short.  Full mode fills it in
     :func:`measure_cold`, with nothing else running.
     """
-    cache = tempfile.mkdtemp(prefix="skpairauc-jax-cache-")
+    cache = tempfile.mkdtemp(prefix="skpairauc-cache-")
     pool = ThreadPoolExecutor(max_workers=1)
     future = pool.submit(run.child, COLD_SPEC, env_extra=cold_env(cache))
     pool.shutdown(wait=False)
@@ -246,7 +247,7 @@ def measure_cold(mode, run, floors, details):
         cache, future = mode.pop("_cold")
         fill = future.result()
     else:
-        cache = tempfile.mkdtemp(prefix="skpairauc-jax-cache-")
+        cache = tempfile.mkdtemp(prefix="skpairauc-cache-")
         # The first process finds the cache empty: its first fit is the
         # no-cache time (plus writing the entries).
         fill = run.child(COLD_SPEC, env_extra=cold_env(cache))

@@ -71,7 +71,7 @@ def measure_equal_work(mode, run, floors, details):
     add_details(details, "equal_work_skpairauc", ours)
     cached = {}
     if not mode["in_process"]:
-        cache = tempfile.mkdtemp(prefix="skpairauc-jax-cache-")
+        cache = tempfile.mkdtemp(prefix="skpairauc-cache-")
         try:
             run.child(spec, one_core=True, env_extra=cold_env(cache))
             cached = run.child(spec, one_core=True, env_extra=cold_env(cache))
