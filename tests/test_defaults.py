@@ -146,6 +146,27 @@ def test_too_few_rows_for_folds_fall_back_to_the_first_candidate():
     assert clf.capacity_scores_ is None and clf.capacity_fold_scores_ is None
 
 
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+@pytest.mark.parametrize("seed", [0, 7, 2**31 - 2])
+def test_cv_folds_are_scikit_learns_stratified_folds(n_classes, seed):
+    # The default's folds are StratifiedKFold(shuffle=True)'s, computed
+    # without importing sklearn.model_selection.
+    from sklearn.model_selection import StratifiedKFold
+
+    from skpairauc._capacity import stratified_k_folds
+
+    rng = np.random.default_rng(seed % 1000)
+    shares = np.r_[0.6, np.full(n_classes - 1, 0.4 / (n_classes - 1))]
+    y = rng.choice(n_classes, size=157, p=shares)
+    y[rng.choice(157, 3 * n_classes, replace=False)] = np.arange(n_classes).repeat(3)
+    ours = stratified_k_folds(y, 3, seed)
+    splitter = StratifiedKFold(3, shuffle=True, random_state=seed)
+    theirs = splitter.split(np.zeros(157), y)
+    for (train, test), (their_train, their_test) in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(train, their_train)
+        np.testing.assert_array_equal(test, their_test)
+
+
 # ------------------------------------------------------------ warnings
 def test_no_convergence_warning_on_an_easy_table():
     X, y = make_classification(n_samples=1000, n_features=20, random_state=0)
