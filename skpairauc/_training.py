@@ -141,14 +141,21 @@ class StochasticData(NamedTuple):
 _LAYOUT_STREAM = 1
 
 
+def _uniform(inputs, policy):
+    """Whether the training rows' weights are equal within each side, so
+    that windows of a shuffled layout sample the pairs."""
+    train = policy.train
+    return uniform_sides(
+        inputs.y_encoded[train], inputs.sample_weight[train], inputs.n_classes
+    )
+
+
 def stochastic_data(inputs, policy, settings, seed):
     """Standardise and lay out the data of a stochastic fit (NumPy only)."""
     policy = _weighted_rows(inputs, policy)
     train, held_out = policy.train, policy.held_out
     n_classes = inputs.n_classes
-    uniform = uniform_sides(
-        inputs.y_encoded[train], inputs.sample_weight[train], n_classes
-    )
+    uniform = _uniform(inputs, policy)
     # Float32 X: the statistics are taken on the float32 training copy, which
     # is then standardised in place (one pass over X instead of two).
     on_copy = inputs.X.dtype == np.float32
@@ -375,15 +382,7 @@ def train_stochastic(
     :class:`~skpairauc._monitor.StoppingMonitor`."""
     n_tasks = len(task_classes(inputs.n_classes))
     n_columns = _n_columns(inputs, policy)
-    uniform = (
-        data.uniform
-        if data is not None
-        else uniform_sides(
-            inputs.y_encoded[policy.train],
-            inputs.sample_weight[policy.train],
-            inputs.n_classes,
-        )
-    )
+    uniform = data.uniform if data is not None else _uniform(inputs, policy)
     config = _solvers.StochasticConfig(
         activation=settings["activation"],
         loss=settings["loss"],
