@@ -19,11 +19,14 @@ similar size share one compiled training program.
 
 import math
 import mmap
+import os
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
 
-_POPULATE_MIN_BYTES = 1 << 24
+_MAPPED_MIN_BYTES = 1 << 24
 
 # An epoch of the stochastic solvers is one pass over the larger side of every
 # task, but at most this many steps (~32k positives and ~96k negatives drawn
@@ -138,14 +141,17 @@ def aligned_empty(shape, dtype, alignment=64):
     ``jax.device_put`` instead of copying it, so the padded training copy of X
     is the only copy made (measured: +0 MB instead of +400 MB for 1e6 x 100).
 
-    Large buffers are mapped with ``MAP_POPULATE`` where the OS has it (Linux),
-    so the kernel provides all pages in one call instead of one page fault per
-    4 KiB page during the copy: 0.16 s instead of ~0.4 s for 400 MB here. A
-    mapping starts on a page boundary, so it is aligned too.
+    Large buffers are anonymous mappings (page aligned, so aligned too; freed
+    to the OS with the array). Their pages are provided as the copy first
+    writes them, by both copying threads (:func:`padded_rows`): 1e6 x 100
+    copied and standardised in 0.11 s, against 0.16 s with the pages provided
+    up front (``MAP_POPULATE``, one thread). Transparent huge pages are not
+    asked for: they made the mapping cost 0.02-0.9 s, as the kernel had to
+    compact memory.
     """
     n_bytes = math.prod(shape) * np.dtype(dtype).itemsize
-    if n_bytes >= _POPULATE_MIN_BYTES and hasattr(mmap, "MAP_POPULATE"):
-        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE
+    if n_bytes >= _MAPPED_MIN_BYTES and hasattr(mmap, "MAP_ANONYMOUS"):
+        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
         # The array holds the mapping; it is unmapped when the array is freed.
         return np.frombuffer(mmap.mmap(-1, n_bytes, flags=flags), dtype).reshape(shape)
     raw = np.empty(n_bytes + alignment, dtype=np.uint8)
@@ -153,25 +159,59 @@ def aligned_empty(shape, dtype, alignment=64):
     return raw[offset : offset + n_bytes].view(dtype).reshape(shape)
 
 
-def padded_rows(X, rows, n_padded, n_columns=None, standardizer=None, chunk=65536):
+# Rows are copied in blocks of this many rows: a block of 100 float32 columns
+# (3 MiB) stays in cache between its gather and its standardisation.
+COPY_BLOCK_ROWS = 8192
+# Copies of at least this many elements are split between two threads (NumPy
+# releases the GIL while it copies): 1e6 x 100 copied and standardised in
+# 0.11 s instead of 0.20 s.
+_THREADED_COPY_MIN_ELEMENTS = 1 << 22
+
+
+def _n_copy_workers(n_elements):
+    if n_elements < _THREADED_COPY_MIN_ELEMENTS:
+        return 1
+    cores = (
+        len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else (os.cpu_count() or 1)
+    )
+    return min(2, cores)
+
+
+def padded_rows(X, rows, n_padded, n_columns=None, standardizer=None):
     """``X[rows]`` as float32 in an aligned buffer of ``n_padded`` rows and
     ``n_columns`` columns (default: X's), standardised first if a
     :class:`~skpairauc._scaling.Standardizer` is given.
 
-    Copies in chunks so no full-size temporary is made; the standardisation
-    is done in float64 on each chunk, before the cast. Padding rows and
-    columns are zero.
+    Copies in blocks of :data:`COPY_BLOCK_ROWS` rows (no full-size temporary),
+    each standardised while it is in cache (float32 ``X`` in float32, other
+    data in float64 before the cast); large copies in two threads. Padding
+    rows and columns are zero.
     """
     n_features = X.shape[1]
     n_columns = n_features if n_columns is None else n_columns
     out = aligned_empty((n_padded, n_columns), np.float32)
-    for begin in range(0, len(rows), chunk):
-        end = min(begin + chunk, len(rows))
-        target = out[begin:end, :n_features]
-        if standardizer is not None:
-            standardizer.transform_into(X[rows[begin:end]], target)
-        else:
-            target[...] = X[rows[begin:end]]
+    rows = np.asarray(rows, dtype=np.intp)
+
+    def copy(begin, end):
+        for start in range(begin, end, COPY_BLOCK_ROWS):
+            stop = min(start + COPY_BLOCK_ROWS, end)
+            target = out[start:stop, :n_features]
+            block = np.take(X, rows[start:stop], axis=0)
+            if standardizer is not None:
+                standardizer.transform_into(block, target)
+            else:
+                target[...] = block
+
+    n_workers = _n_copy_workers(len(rows) * n_features)
+    if n_workers == 1:
+        copy(0, len(rows))
+    else:
+        bounds = np.linspace(0, len(rows), n_workers + 1).astype(int)
+        with ThreadPoolExecutor(n_workers, thread_name_prefix="skpairauc-copy") as pool:
+            for done in [pool.submit(copy, a, b) for a, b in pairwise(bounds)]:
+                done.result()
     out[len(rows) :] = 0.0
     out[:, n_features:] = 0.0
     return out

@@ -243,7 +243,12 @@ def init_optimizer_state(params, config):
     return _optimizer_state_program(params, config)(params)
 
 
-def _epoch_program(params, n_rows, n_features, n_tasks, config):
+def epoch_program(params, n_rows, n_features, n_tasks, config):
+    """The compiled epoch loop for these parameters, data shape and config
+    (compiled or loaded on first use). Its arguments are ``_epoch_loop``'s,
+    in its order, without ``config``; ``params`` and ``opt_state`` are
+    donated. A fit looks it up once, not at every epoch (the lookup traces
+    the optimizer's state shapes, about 3 ms)."""
     specs = _specs(params)
     opt_state = jax.eval_shape(
         lambda p: make_optimizer(config.optimizer, config.momentum).init(p), specs
@@ -263,7 +268,7 @@ def run_epoch(*args):
     order, ``config`` last; ``params`` and ``opt_state`` are donated."""
     *arrays, config = args
     params, X, bounds = arrays[0], arrays[5], arrays[7]
-    program = _epoch_program(params, X.shape[0], X.shape[1], bounds.shape[0], config)
+    program = epoch_program(params, X.shape[0], X.shape[1], bounds.shape[0], config)
     return program(*arrays)
 
 
@@ -316,7 +321,7 @@ def compile_ahead(params, n_rows, n_features, n_tasks, config):
 
     def work():
         _optimizer_state_program(params, config)
-        _epoch_program(params, n_rows, n_features, n_tasks, config)
+        epoch_program(params, n_rows, n_features, n_tasks, config)
 
     return Background(work)
 

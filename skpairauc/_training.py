@@ -156,9 +156,6 @@ def stochastic_data(inputs, policy, settings, seed):
     train, held_out = policy.train, policy.held_out
     n_classes = inputs.n_classes
     uniform = _uniform(inputs, policy)
-    # Float32 X: the statistics are taken on the float32 training copy, which
-    # is then standardised in place (one pass over X instead of two).
-    on_copy = inputs.X.dtype == np.float32
     n_columns = _n_columns(inputs, policy)
     layout = stochastic_layout(
         inputs.X,
@@ -170,8 +167,7 @@ def stochastic_data(inputs, policy, settings, seed):
         (int(settings["n_pos_per_batch"]), int(settings["n_neg_per_batch"])),
         np.random.default_rng([seed, _LAYOUT_STREAM]),
         n_columns,
-        None if on_copy else _fit_standardizer(inputs, policy),
-        fit_standardizer if on_copy else None,
+        _fit_standardizer(inputs, policy),
     )
     standardizer = layout.standardizer
     validation = None
@@ -436,7 +432,7 @@ class _StochasticLoop:
             config.n_neg_per_batch,
             config.uniform_weights,
         )
-        return _solvers.run_epoch(
+        return self.program(
             params,
             opt_state,
             draws,
@@ -449,7 +445,6 @@ class _StochasticLoop:
             self.lr,
             self.reg,
             np.int32(layout.steps_per_epoch),
-            config,
         )
 
     def run(self, params):
@@ -461,6 +456,9 @@ class _StochasticLoop:
         self.reg = np.float32(settings["alpha"] / layout.total_weight)
         params = jax.device_put(params)
         opt_state = _solvers.init_optimizer_state(params, self.config)
+        self.program = _solvers.epoch_program(
+            params, *layout.rows.shape, self.n_tasks, self.config
+        )
         monitor = StoppingMonitor(settings["tol"], settings["n_iter_no_change"])
         loss_curve, scores = [], [] if self.validation is not None else None
         n_epochs, converged = 0, False

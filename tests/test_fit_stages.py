@@ -20,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from skpairauc import PairwiseAUCClassifier, _layout, _solvers, _training
 from skpairauc._monitor import StoppingMonitor
 from skpairauc._optimizers import OPTIMIZERS, make_optimizer
+from skpairauc._scaling import fit_standardizer
 from skpairauc._scorers import ACTIVATIONS, forward, init_scorer
 
 
@@ -210,31 +211,72 @@ def test_a_dropout_fit_differs_from_a_plain_fit_and_is_reproducible(imbalanced):
 
 
 # ------------------------------------------------------------ buffers
-@pytest.mark.parametrize("populate", [True, False])
-def test_both_training_buffer_allocations(monkeypatch, populate):
-    # Large buffers are mmap'ed with MAP_POPULATE where it exists; small ones
-    # (or any, without MAP_POPULATE) come from an over-allocated NumPy array.
-    if populate and not hasattr(_layout.mmap, "MAP_POPULATE"):
-        pytest.skip("no MAP_POPULATE on this OS")
-    monkeypatch.setattr(_layout, "_POPULATE_MIN_BYTES", 0 if populate else 1)
-    if not populate:
-        monkeypatch.delattr(_layout.mmap, "MAP_POPULATE")
-    mapped = []
+@pytest.mark.parametrize("mapped", [True, False])
+def test_both_training_buffer_allocations(monkeypatch, mapped):
+    # Large buffers are anonymous mappings where the OS has them; small ones
+    # (or any, without MAP_ANONYMOUS) come from an over-allocated NumPy array.
+    if mapped and not hasattr(_layout.mmap, "MAP_ANONYMOUS"):
+        pytest.skip("no anonymous mappings on this OS")
+    monkeypatch.setattr(_layout, "_MAPPED_MIN_BYTES", 0 if mapped else 1)
+    if not mapped:
+        monkeypatch.delattr(_layout.mmap, "MAP_ANONYMOUS", raising=False)
+    mapped_flags = []
     real_mmap = _layout.mmap.mmap
 
     def spy(*args, **kwargs):
-        mapped.append(kwargs.get("flags"))
+        mapped_flags.append(kwargs.get("flags"))
         return real_mmap(*args, **kwargs)
 
     monkeypatch.setattr(_layout.mmap, "mmap", spy)
     X = np.arange(60.0).reshape(20, 3)
     rows = np.array([3, 1, 4, 1, 5])
     out = _layout.padded_rows(X, rows, 8)
-    assert len(mapped) == (1 if populate else 0)
+    assert len(mapped_flags) == (1 if mapped else 0)
     assert out.dtype == np.float32 and out.shape == (8, 3)
     assert out.ctypes.data % 64 == 0
     np.testing.assert_array_equal(out[:5], X[rows])
     np.testing.assert_array_equal(out[5:], 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_threaded_block_copy_equals_one_standardised_gather(monkeypatch, dtype):
+    # Large copies go in blocks, split between threads; the result must be
+    # X[rows] standardised, padded with zero rows and columns, whatever the
+    # split (here 3 workers, blocks of 4 rows, so blocks straddle workers).
+    rng = np.random.default_rng(0)
+    X = (rng.standard_normal((50, 5)) * [1, 10, 1e3, 1e-3, 1] + 7).astype(dtype)
+    rows = rng.permutation(50)[:37]
+    standardizer = fit_standardizer(X, np.ones(50))
+    expected = (
+        (X[rows].astype(np.float64) - standardizer.mean) / standardizer.scale
+    ).astype(np.float32)
+    monkeypatch.setattr(_layout, "COPY_BLOCK_ROWS", 4)
+    monkeypatch.setattr(_layout, "_n_copy_workers", lambda n_elements: 3)
+    out = _layout.padded_rows(X, rows, 40, n_columns=8, standardizer=standardizer)
+    assert out.shape == (40, 8)
+    np.testing.assert_allclose(out[:37, :5], expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(out[37:], 0)
+    np.testing.assert_array_equal(out[:, 5:], 0)
+
+
+def test_standardizer_of_most_rows_reads_all_rows_with_zero_weights():
+    # Rows that are at least half of X are summarised in one ordered pass
+    # over X, the other rows weighted zero: the same statistics as the rows.
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((400, 6)) * 3 + 100
+    w = rng.uniform(0.5, 2.0, 400)
+    rows = np.sort(rng.permutation(400)[:300])
+    both = fit_standardizer(X, w, rows)
+    alone = fit_standardizer(X[rows], w[rows])
+    np.testing.assert_allclose(both.mean, alone.mean, rtol=1e-12)
+    np.testing.assert_allclose(both.scale, alone.scale, rtol=1e-9)
+    # A few rows (a gather) give the same as those rows alone too.
+    few = rows[:50]
+    np.testing.assert_allclose(
+        fit_standardizer(X, w, few).scale,
+        fit_standardizer(X[few], w[few]).scale,
+        rtol=1e-9,
+    )
 
 
 # ------------------------------------------------------------ the loop
