@@ -17,7 +17,7 @@ one-dimensional problem solved here after training:
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import expit, log_expit, logit
+from scipy.special import log_expit, logit
 
 THRESHOLD_STRATEGIES = ("balanced_accuracy", "f1", "prior")
 
@@ -143,16 +143,20 @@ def fit_sigmoid(scores, y, sample_weight, threshold=None, max_iter=100):
     )
     theta = np.zeros(features.shape[1])
     theta[0] = 1.0
+    # -log P(target | logit) summed: with log(1 - sigmoid(x)) = log_sigmoid(x)
+    # - x, one log_sigmoid per evaluation; its exp is the probability that the
+    # next Newton step needs (about half the time of the plain form on the
+    # 1e5-1e6 rows of a large fit's decision).
+    w_off = w * (1.0 - target)
 
     def nll(t):
         logit = features @ t
-        return -np.sum(
-            w * (target * log_expit(logit) + (1 - target) * log_expit(-logit))
-        )
+        log_p = log_expit(logit)
+        return float(np.dot(w_off, logit) - np.dot(w, log_p)), log_p
 
-    value = nll(theta)
+    value, log_p = nll(theta)
     for _ in range(max_iter):
-        p = expit(features @ theta)
+        p = np.exp(log_p)
         grad = features.T @ (w * (p - target))
         hess = (features * (w * p * (1 - p))[:, None]).T @ features
         hess += 1e-12 * np.eye(len(theta)) * max(np.trace(hess), 1.0)
@@ -160,14 +164,15 @@ def fit_sigmoid(scores, y, sample_weight, threshold=None, max_iter=100):
         step = 1.0
         while step > 1e-10:  # backtracking: Newton may overshoot far from 0
             candidate = theta - step * direction
-            new_value = nll(candidate)
+            new_value, new_log_p = nll(candidate)
             if new_value <= value:
                 break
             step *= 0.5
         if step <= 1e-10 or value - new_value <= 1e-12 * max(abs(value), 1.0):
-            theta, value = (candidate, new_value) if step > 1e-10 else (theta, value)
+            if step > 1e-10:
+                theta, value = candidate, new_value
             break
-        theta, value = candidate, new_value
+        theta, value, log_p = candidate, new_value, new_log_p
     # A positive slope keeps probabilities increasing in the score; a fitted
     # non-positive slope (scores that carry no signal) becomes a tiny one.
     a = max(theta[0], 1e-6) / scale
