@@ -59,6 +59,10 @@ N_FOLDS = 3
 # 20) takes half the time.
 N_REPEATS = 2
 REPEAT_BELOW_CLASS_ROWS = 200
+# Threads that fit the folds, at most (and at most the cores available): two
+# fits on two cores keep both busy while each waits for its compiled program
+# (see _classifier._cross_validate; benchmarks/bench_latency.py).
+FOLD_WORKERS = 2
 
 
 # Large-data selection: rows of the subsample and epochs of each selection fit.

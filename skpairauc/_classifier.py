@@ -10,6 +10,7 @@ it was before the call.
 """
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,6 +22,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._capacity import (
+    FOLD_WORKERS,
     SELECTION_MAX_EPOCHS,
     Candidate,
     candidates,
@@ -30,6 +32,7 @@ from ._capacity import (
     validation_candidates,
 )
 from ._fork import check_not_forked_after_jax
+from ._layout import available_cores
 from ._losses import LOSSES
 from ._monitor import scores_auc
 from ._optimizers import EXACT_SOLVERS, OPTIMIZERS
@@ -631,27 +634,41 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             jobs, inputs.X.shape[1], inputs.n_classes, settings
         )
         scores = np.zeros((len(folds), len(grid)))
+
+        def fold_score(i, k):
+            fit_rows, test_rows, fold_policy = fold_sets[k]
+            fold = FitInputs(
+                inputs.X[fit_rows],
+                inputs.y_encoded[fit_rows],
+                inputs.classes,
+                inputs.sample_weight[fit_rows],
+            )
+            result = train(grid[i], fold, fold_policy)
+            held_out = score_rows(result.params, inputs.X[test_rows], self.activation)
+            scores[k, i] = scores_auc(
+                held_out, inputs.y_encoded[test_rows], inputs.sample_weight[test_rows]
+            )
+
+        # Candidate by candidate (the first scorer's folds train while the
+        # others compile), the fold fits shared between the available cores:
+        # each is independent and deterministic, so the scores do not depend
+        # on which thread fits which fold.
+        fits = [(i, k) for i in range(len(grid)) for k in range(len(fold_sets))]
         try:
-            for i, candidate in enumerate(grid):
-                for k, (fit_rows, test_rows, fold_policy) in enumerate(fold_sets):
-                    fold = FitInputs(
-                        inputs.X[fit_rows],
-                        inputs.y_encoded[fit_rows],
-                        inputs.classes,
-                        inputs.sample_weight[fit_rows],
-                    )
-                    with warnings.catch_warnings():
-                        # A fold fit that stops early only scores a candidate.
-                        warnings.simplefilter("ignore", ConvergenceWarning)
-                        result = train(candidate, fold, fold_policy)
-                    held_out = score_rows(
-                        result.params, inputs.X[test_rows], self.activation
-                    )
-                    scores[k, i] = scores_auc(
-                        held_out,
-                        inputs.y_encoded[test_rows],
-                        inputs.sample_weight[test_rows],
-                    )
+            with warnings.catch_warnings():
+                # A fold fit that stops early only scores a candidate.
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                n_workers = min(FOLD_WORKERS, available_cores(), len(fits))
+                if n_workers <= 1:
+                    for i, k in fits:
+                        fold_score(i, k)
+                else:
+                    pool = ThreadPoolExecutor(n_workers, "skpairauc-fold")
+                    try:
+                        for done in [pool.submit(fold_score, i, k) for i, k in fits]:
+                            done.result()
+                    finally:  # on an error, the fits not started are dropped
+                        pool.shutdown(cancel_futures=True)
         except BaseException:
             ahead.join()
             raise

@@ -168,15 +168,17 @@ COPY_BLOCK_ROWS = 8192
 _THREADED_COPY_MIN_ELEMENTS = 1 << 22
 
 
+def available_cores():
+    """The number of cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _n_copy_workers(n_elements):
     if n_elements < _THREADED_COPY_MIN_ELEMENTS:
         return 1
-    cores = (
-        len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else (os.cpu_count() or 1)
-    )
-    return min(2, cores)
+    return min(2, available_cores())
 
 
 def padded_rows(X, rows, n_padded, n_columns=None, standardizer=None):
