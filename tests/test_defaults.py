@@ -27,8 +27,8 @@ TRANSFORMS = {
     "one column + 1e6": lambda X: X + np.r_[1e6, np.zeros(X.shape[1] - 1)],
     "all x 1e20": lambda X: X * 1e20,
     "all x 1e-20": lambda X: X * 1e-20,
-    # Float32 X takes another path: the stochastic solvers standardise its
-    # float32 training copy in place.
+    # Float32 X takes another path: it is standardised in float32, block by
+    # block as it is copied (Standardizer.transform_into).
     "float32, one column x 1e6": lambda X: (
         X * np.r_[1e6, np.ones(X.shape[1] - 1)]
     ).astype(np.float32),
@@ -168,6 +168,58 @@ def test_cv_folds_are_scikit_learns_stratified_folds(n_classes, seed):
 
 
 # ------------------------------------------------------------ warnings
+@pytest.mark.parametrize("multiclass_problem", [False, True])
+def test_fold_fits_on_two_threads_score_as_one_thread(
+    monkeypatch, split, multiclass_problem
+):
+    # The fold fits are shared between threads where cores allow; each is
+    # independent, so the fold scores, the choice and the refit must not
+    # depend on it. Two cores are pretended, so this runs threads anywhere.
+    from skpairauc import _classifier
+
+    if multiclass_problem:
+        X, y = make_classification(
+            n_samples=300,
+            n_features=5,
+            n_informative=4,
+            n_classes=3,
+            random_state=2,
+        )
+    else:
+        X, y = split[0], split[2]
+    monkeypatch.setattr(_classifier, "available_cores", lambda: 2)
+    fits = {}
+    for workers in (1, 2):
+        monkeypatch.setattr(_classifier, "FOLD_WORKERS", workers)
+        fits[workers] = PairwiseAUCClassifier(random_state=0).fit(X, y)
+    one, two = fits[1], fits[2]
+    assert one.capacity_fold_scores_.shape[0] >= 3
+    np.testing.assert_array_equal(one.capacity_fold_scores_, two.capacity_fold_scores_)
+    assert (one.hidden_layer_sizes_, one.alpha_) == (
+        two.hidden_layer_sizes_,
+        two.alpha_,
+    )
+    np.testing.assert_array_equal(one.decision_function(X), two.decision_function(X))
+
+
+def test_an_error_in_a_fold_fit_reaches_the_caller(monkeypatch, split):
+    from skpairauc import _classifier, _training
+
+    monkeypatch.setattr(_classifier, "available_cores", lambda: 2)
+    real_train = _training.train
+    calls = []
+
+    def failing(params, inputs, *args, **kwargs):
+        calls.append(len(inputs.y_encoded))
+        if len(calls) == 2:
+            raise RuntimeError("fold fit failed")
+        return real_train(params, inputs, *args, **kwargs)
+
+    monkeypatch.setattr(_training, "train", failing)
+    with pytest.raises(RuntimeError, match="fold fit failed"):
+        PairwiseAUCClassifier(random_state=0).fit(split[0], split[2])
+
+
 def test_no_convergence_warning_on_an_easy_table():
     X, y = make_classification(n_samples=1000, n_features=20, random_state=0)
     with warnings.catch_warnings():
