@@ -180,7 +180,7 @@ def test_fold_fits_on_two_threads_score_as_one_thread(
     if multiclass_problem:
         X, y = make_classification(
             n_samples=300,
-            n_features=5,
+            n_features=8,
             n_informative=4,
             n_classes=3,
             random_state=2,
