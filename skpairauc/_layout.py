@@ -169,10 +169,18 @@ _THREADED_COPY_MIN_ELEMENTS = 1 << 22
 
 
 def available_cores():
-    """The number of cores this process may run on."""
+    """The threads skpairauc's own parallel sections may use: the cores this
+    process may run on, capped by ``OMP_NUM_THREADS`` when it is set (the
+    usual cap of numerical libraries' threads, which joblib's workers get
+    when ``GridSearchCV(n_jobs=k)`` shares the cores between them)."""
     if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    cap = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if cap.isdigit() and int(cap) > 0:
+        cores = min(cores, int(cap))
+    return cores
 
 
 def _n_copy_workers(n_elements):

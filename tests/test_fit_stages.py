@@ -259,6 +259,23 @@ def test_threaded_block_copy_equals_one_standardised_gather(monkeypatch, dtype):
     np.testing.assert_array_equal(out[:, 5:], 0)
 
 
+def test_own_threads_follow_the_cores_and_omp_num_threads(monkeypatch):
+    # joblib's workers get OMP_NUM_THREADS = cores // n_jobs; skpairauc's own
+    # threads (fold fits, the copy) follow it, and the cores, whichever is less.
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    cores = _layout.available_cores()
+    assert cores >= 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert _layout.available_cores() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", str(cores + 5))
+    assert _layout.available_cores() == cores
+    for ignored in ("", "0", "two"):
+        monkeypatch.setenv("OMP_NUM_THREADS", ignored)
+        assert _layout.available_cores() == cores
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert _layout._n_copy_workers(1 << 30) == 1
+
+
 def test_standardizer_of_most_rows_reads_all_rows_with_zero_weights():
     # Rows that are at least half of X are summarised in one ordered pass
     # over X, the other rows weighted zero: the same statistics as the rows.
