@@ -658,7 +658,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             with warnings.catch_warnings():
                 # A fold fit that stops early only scores a candidate.
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                n_workers = min(FOLD_WORKERS, available_cores(), len(fits))
+                # Verbose fits print in order, from one thread.
+                n_workers = 1 if self.verbose else min(FOLD_WORKERS, available_cores())
                 if n_workers <= 1:
                     for i, k in fits:
                         fold_score(i, k)
