@@ -247,3 +247,17 @@ def test_selection_study_smoke(tmp_path, isolated_environ):
     # The rules are re-evaluated from the CSV alone.
     study_selection.main(["--from-csv", str(csv_path), "--report", str(report)])
     assert "| R0 mean (today) |" in report.read_text()
+
+
+def test_large_table_quick(tmp_path):
+    import bench_large_table
+
+    bench_large_table.main(["--quick", "--out", str(tmp_path)])
+    rows = pd.read_csv(tmp_path / "large_table.csv")
+    assert list(rows["model"]) == list(bench_large_table.models())
+    assert rows["test_auc"].between(0.5, 1.0).all(), rows
+    assert (rows["fit_s"] > 0).all()
+    # The default's row records what it chose and how it trained.
+    assert isinstance(rows["chosen"][0], str) and rows["solver"][0] in {"lbfgs", "adam"}
+    report = (tmp_path / "large_table.md").read_text()
+    assert "Floor: the default's test AUC >= 0.84" in report
