@@ -121,7 +121,7 @@ def report(rows, mode_name, mode, args, wall_s) -> list[str]:
         "",
         "## Protocol",
         "",
-        f"- `make_classification(n_samples={mode['n_samples']:,}, n_features=50, "
+        f"- `make_classification(n_samples={mode['n_samples']}, n_features=50, "
         "n_informative=10, weights=[0.99], flip_y=0.005, class_sep=0.8, "
         f"random_state=0)`; the first {mode['n_train']:,} rows train, the rest "
         "test.",
