@@ -287,6 +287,15 @@ def test_standardizer_of_most_rows_reads_all_rows_with_zero_weights():
     alone = fit_standardizer(X[rows], w[rows])
     np.testing.assert_allclose(both.mean, alone.mean, rtol=1e-12)
     np.testing.assert_allclose(both.scale, alone.scale, rtol=1e-9)
+    # A row left out whose square overflows must not spoil the statistics of
+    # the rows (its zero weight times an infinite square is NaN): they are
+    # then taken again over the rows themselves.
+    X_huge = X.copy()
+    left_out = np.setdiff1d(np.arange(400), rows)[0]
+    X_huge[left_out] = 1e300
+    huge = fit_standardizer(X_huge, w, rows)
+    np.testing.assert_allclose(huge.mean, alone.mean, rtol=1e-9)
+    np.testing.assert_allclose(huge.scale, alone.scale, rtol=1e-9)
     # A few rows (a gather) give the same as those rows alone too.
     few = rows[:50]
     np.testing.assert_allclose(
