@@ -167,24 +167,17 @@ def test_cv_folds_are_scikit_learns_stratified_folds(n_classes, seed):
         np.testing.assert_array_equal(test, their_test)
 
 
-# ------------------------------------------------------------ warnings
-@pytest.mark.parametrize("multiclass_problem", [False, True])
+@pytest.mark.parametrize("problem", ["binary", "multiclass"])
 def test_fold_fits_on_two_threads_score_as_one_thread(
-    monkeypatch, split, multiclass_problem
+    monkeypatch, request, split, problem
 ):
     # The fold fits are shared between threads where cores allow; each is
     # independent, so the fold scores, the choice and the refit must not
     # depend on it. Two cores are pretended, so this runs threads anywhere.
     from skpairauc import _classifier
 
-    if multiclass_problem:
-        X, y = make_classification(
-            n_samples=300,
-            n_features=8,
-            n_informative=4,
-            n_classes=3,
-            random_state=2,
-        )
+    if problem == "multiclass":
+        X, y = request.getfixturevalue("multiclass")
     else:
         X, y = split[0], split[2]
     monkeypatch.setattr(_classifier, "available_cores", lambda: 2)
@@ -195,10 +188,8 @@ def test_fold_fits_on_two_threads_score_as_one_thread(
     one, two = fits[1], fits[2]
     assert one.capacity_fold_scores_.shape[0] >= 3
     np.testing.assert_array_equal(one.capacity_fold_scores_, two.capacity_fold_scores_)
-    assert (one.hidden_layer_sizes_, one.alpha_) == (
-        two.hidden_layer_sizes_,
-        two.alpha_,
-    )
+    assert one.hidden_layer_sizes_ == two.hidden_layer_sizes_
+    assert one.alpha_ == two.alpha_
     np.testing.assert_array_equal(one.decision_function(X), two.decision_function(X))
 
 
@@ -220,6 +211,7 @@ def test_an_error_in_a_fold_fit_reaches_the_caller(monkeypatch, split):
         PairwiseAUCClassifier(random_state=0).fit(split[0], split[2])
 
 
+# ------------------------------------------------------------ warnings
 def test_no_convergence_warning_on_an_easy_table():
     X, y = make_classification(n_samples=1000, n_features=20, random_state=0)
     with warnings.catch_warnings():
