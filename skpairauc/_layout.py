@@ -336,17 +336,12 @@ def stochastic_layout(
     rng,
     n_columns=None,
     standardizer=None,
-    fit_standardizer=None,
 ):
     """Lay out the training rows ``train`` for the stochastic solvers.
 
     ``batch`` is ``(n_pos_per_batch, n_neg_per_batch)``; ``rng`` shuffles the
     rows within each class when ``uniform`` (windows need a shuffled layout);
-    see :func:`padded_rows` for ``n_columns`` and ``standardizer``. Instead of
-    a ``standardizer``, ``fit_standardizer(rows, weights)`` may be given: it
-    is fitted on the float32 copy of the raw rows and applied to it in place
-    (one pass over ``X`` instead of two; for float32 ``X`` only, whose copy
-    loses nothing).
+    see :func:`padded_rows` for ``n_columns`` and ``standardizer``.
     """
     y_train, w_train = y_encoded[train], sample_weight[train]
     tasks = task_classes(n_classes)
@@ -355,10 +350,6 @@ def stochastic_layout(
         y_train, w_train, n_classes, rng if uniform else None
     )
     rows = padded_rows(X, train[order], n_padded, n_columns, standardizer)
-    if fit_standardizer is not None:
-        copy = rows[: len(train), : X.shape[1]]
-        standardizer = fit_standardizer(copy, w_train[order])
-        standardizer.transform_into(copy, copy)
     cum = np.full(n_padded, cum_weight[-1], np.float32)
     cum[: len(cum_weight)] = cum_weight
     counts = bounds[:, 1] - bounds[:, 0]
