@@ -90,12 +90,19 @@ SMALLEST_SCALE = 1e-290
 WEIGHT_FLOOR = 0.1
 
 
-def fit_standardizer(X, sample_weight, rows=None, chunk=8192):
+# Elements of X per chunk of the statistics' pass: 2**20 (8,192 rows of 128
+# float32 columns, 4 MiB) stays in cache; 65,536-row chunks of 100 columns
+# took twice as long on 1e6 x 100.
+CHUNK_ELEMENTS = 1 << 20
+
+
+def fit_standardizer(X, sample_weight, rows=None, chunk=None):
     """Weighted column means and standard deviations of ``X[rows]`` (default:
     all rows); ``sample_weight`` has one entry per row of ``X``.
 
-    One pass over ``X`` in row chunks small enough to stay in cache (no
-    full-size temporary). When ``rows`` are at least half of ``X``, the pass
+    One pass over ``X`` in row chunks small enough to stay in cache (``chunk``
+    rows; default: about :data:`CHUNK_ELEMENTS` elements), so no full-size
+    temporary is made. When ``rows`` are at least half of ``X``, the pass
     reads all of ``X`` in order, the other rows weighted zero: faster than
     gathering the rows (1e6 x 100: 0.05 s against 0.07 s). If the squares may
     have overflowed or underflowed (spreads within a factor 1e4 of the square
@@ -103,6 +110,8 @@ def fit_standardizer(X, sample_weight, rows=None, chunk=8192):
     ``X[rows]`` divides each column by its largest absolute value first.
     Constant columns get a scale of 1 (they become zero).
     """
+    if chunk is None:
+        chunk = max(1, CHUNK_ELEMENTS // max(X.shape[1], 1))
     w = np.asarray(sample_weight, dtype=np.float64)
     w = w if rows is None else w[rows]
     positive = w > 0

@@ -250,7 +250,7 @@ def test_threaded_block_copy_equals_one_standardised_gather(monkeypatch, dtype):
     expected = (
         (X[rows].astype(np.float64) - standardizer.mean) / standardizer.scale
     ).astype(np.float32)
-    monkeypatch.setattr(_layout, "COPY_BLOCK_ROWS", 4)
+    monkeypatch.setattr(_layout, "COPY_BLOCK_ELEMENTS", 4 * 5)  # 4 rows
     monkeypatch.setattr(_layout, "_n_copy_workers", lambda n_elements: 3)
     out = _layout.padded_rows(X, rows, 40, n_columns=8, standardizer=standardizer)
     assert out.shape == (40, 8)
@@ -287,6 +287,10 @@ def test_standardizer_of_most_rows_reads_all_rows_with_zero_weights():
     alone = fit_standardizer(X[rows], w[rows])
     np.testing.assert_allclose(both.mean, alone.mean, rtol=1e-12)
     np.testing.assert_allclose(both.scale, alone.scale, rtol=1e-9)
+    # Chunks of 7 rows (sums accumulated over many chunks): the same.
+    chunked = fit_standardizer(X, w, rows, chunk=7)
+    np.testing.assert_allclose(chunked.mean, alone.mean, rtol=1e-12)
+    np.testing.assert_allclose(chunked.scale, alone.scale, rtol=1e-9)
     # A row left out whose square overflows must not spoil the statistics of
     # the rows (its zero weight times an infinite square is NaN): they are
     # then taken again over the rows themselves.
