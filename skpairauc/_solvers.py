@@ -231,16 +231,20 @@ def _specs(tree):
     )
 
 
-def _optimizer_state_program(params, config):
-    def build(config):
-        return lambda p: make_optimizer(config.optimizer, config.momentum).init(p)
-
-    return _programs.get("init_optimizer_state", build, config, (_specs(params),))
-
-
 def init_optimizer_state(params, config):
-    """Fresh optimizer state for the stochastic solver."""
-    return _optimizer_state_program(params, config)(params)
+    """Fresh optimizer state for the stochastic solver.
+
+    Every registered optimizer starts from zeros (a test checks each entry of
+    :data:`~skpairauc._optimizers.OPTIMIZERS`), so the state is NumPy zeros of
+    the structure, shapes and dtypes that a trace of ``init`` gives: no
+    compiled program, which took 0.09-0.1 s to compile and 0.04 s to load
+    from the disk cache in a fresh process (``benchmarks/bench_latency.py``).
+    """
+    shapes = jax.eval_shape(
+        lambda p: make_optimizer(config.optimizer, config.momentum).init(p),
+        _specs(params),
+    )
+    return jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)
 
 
 def epoch_program(params, n_rows, n_features, n_tasks, config):
@@ -320,7 +324,6 @@ def compile_ahead(params, n_rows, n_features, n_tasks, config):
     """
 
     def work():
-        _optimizer_state_program(params, config)
         epoch_program(params, n_rows, n_features, n_tasks, config)
 
     return Background(work)

@@ -7,6 +7,8 @@ neither JAX nor optax. Each ``train_*`` function lays out the data
 and returns a :class:`SolverResult`; it sets nothing on the estimator.
 """
 
+import contextlib
+import threading
 import warnings
 from typing import NamedTuple
 
@@ -413,6 +415,35 @@ def train_stochastic(
     return result._replace(params=_finish(result.params, prepared, inputs.X.shape[1]))
 
 
+# One fit at a time limits the BLAS threads: a fit that starts while another
+# holds the limit runs under it and leaves it alone, and the holder restores
+# the count itself, in its own thread. (Limits set in one thread and restored
+# in another, or nested contexts ending out of order, left the process on one
+# BLAS thread after two concurrent fits.)
+_blas_limit_lock = threading.Lock()
+_blas_limited = False
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """NumPy's BLAS on one thread while the block runs (see
+    :meth:`_StochasticLoop.run`), unless another fit holds that limit."""
+    global _blas_limited
+    with _blas_limit_lock:
+        holder = not _blas_limited
+        _blas_limited = True
+    if not holder:
+        yield
+        return
+    limit = threadpool_limits(limits=1, user_api="blas")
+    try:
+        yield
+    finally:
+        limit.restore_original_limits()
+        with _blas_limit_lock:
+            _blas_limited = False
+
+
 class _StochasticLoop:
     """The epochs of a stochastic fit, pipelined: XLA trains epoch ``k + 1``
     while NumPy validates epoch ``k``."""
@@ -456,10 +487,11 @@ class _StochasticLoop:
         1e6 x 100 fits of ``benchmarks/bench_speed.py``, in one process: MLP
         1.15-1.2 s with two BLAS threads, 0.9-0.97 s with one; linear 0.72 s,
         0.60-0.63 s). The limit is lifted when the loop ends, as scikit-learn
-        does around its own loops (``threadpoolctl``)."""
+        does around its own loops (``threadpoolctl``); see
+        :func:`_one_blas_thread` for fits running at once."""
         if self.validation is None:
             return self._run(params)
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _one_blas_thread():
             return self._run(params)
 
     def _run(self, params):
@@ -470,7 +502,7 @@ class _StochasticLoop:
         self.lr = np.float32(settings["learning_rate_init"])
         self.reg = np.float32(settings["alpha"] / layout.total_weight)
         params = jax.device_put(params)
-        opt_state = _solvers.init_optimizer_state(params, self.config)
+        opt_state = jax.device_put(_solvers.init_optimizer_state(params, self.config))
         self.program = _solvers.epoch_program(
             params, *layout.rows.shape, self.n_tasks, self.config
         )

@@ -309,6 +309,35 @@ def test_standardizer_of_most_rows_reads_all_rows_with_zero_weights():
     )
 
 
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_every_optimizer_starts_from_zeros(name, momentum):
+    # init_optimizer_state builds zeros from a trace of init instead of
+    # compiling it; that is right only while every registered optimizer's
+    # init is all zeros, which this checks against optax itself.
+    params = {
+        "coefs": [jnp.ones((3, 2), jnp.float32), jnp.ones((2, 1), jnp.float32)],
+        "intercepts": [jnp.ones(2, jnp.float32)],
+    }
+    config = _solvers.StochasticConfig(
+        activation="relu",
+        loss="logistic",
+        margin=1.0,
+        n_pos_per_batch=2,
+        n_neg_per_batch=2,
+        optimizer=name,
+        momentum=momentum,
+        dropout=0.0,
+        uniform_weights=True,
+    )
+    expected = make_optimizer(name, momentum).init(params)
+    made = _solvers.init_optimizer_state(params, config)
+    assert jax.tree.structure(made) == jax.tree.structure(expected)
+    for ours, theirs in zip(jax.tree.leaves(made), jax.tree.leaves(expected)):
+        assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+        np.testing.assert_array_equal(ours, np.asarray(theirs))
+
+
 # ------------------------------------------------------------ the loop
 def test_stopping_monitor_counts_patience_and_keeps_the_best_copy():
     monitor = StoppingMonitor(tol=0.1, patience=2)
@@ -367,6 +396,38 @@ def test_lbfgs_on_a_non_finite_objective_warns_and_keeps_the_best_weights(
     assert clf.best_loss_ == min(clf.loss_curve_)
     assert clf.loss_curve_[-1] <= clf.loss_curve_[0]
     assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+def test_validation_runs_on_one_blas_thread_and_the_count_comes_back(monkeypatch):
+    # While XLA trains an epoch, NumPy scores the validation rows; on one BLAS
+    # thread the two do not fight over the cores. After the fit the process's
+    # count is what it was.
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from skpairauc import _training
+
+    def blas_threads():
+        info = threadpoolctl.threadpool_info()
+        return [p["num_threads"] for p in info if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    seen = []
+    real = _training.validation_auc
+
+    def spy(*args, **kwargs):
+        seen.append(blas_threads())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_training, "validation_auc", spy)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3_000, 4))
+    y = (X[:, 0] + rng.normal(size=len(X)) > 1.5).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        PairwiseAUCClassifier(
+            hidden_layer_sizes=(), solver="adam", early_stopping=True, max_iter=3
+        ).fit(X, y)
+    assert seen and all(threads == [1] * len(before) for threads in seen)
+    assert blas_threads() == before
 
 
 def test_concurrent_fits_leave_the_blas_thread_count_alone():
