@@ -518,13 +518,14 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         coefs = result.params["coefs"]
         intercepts = [*result.params["intercepts"], np.zeros(coefs[-1].shape[1])]
 
-        # On the validation rows with early stopping, else on all of X (X
-        # itself, not X[arange(n)]: no copy of X).
+        # On the validation rows with early stopping, else on all of X
+        # (gathered chunk by chunk: no copy of X or of its rows).
         rows = slice(None) if policy.held_out is None else policy.held_out
         scores = score_rows(
             {"coefs": coefs, "intercepts": intercepts[:-1]},
-            inputs.X[rows],
+            inputs.X,
             self.activation,
+            rows=policy.held_out,
         )
         decision = fit_decision(
             scores,
@@ -644,7 +645,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                 inputs.sample_weight[fit_rows],
             )
             result = train(grid[i], fold, fold_policy)
-            held_out = score_rows(result.params, inputs.X[test_rows], self.activation)
+            held_out = score_rows(
+                result.params, inputs.X, self.activation, rows=test_rows
+            )
             scores[k, i] = scores_auc(
                 held_out, inputs.y_encoded[test_rows], inputs.sample_weight[test_rows]
             )

@@ -276,6 +276,23 @@ def test_own_threads_follow_the_cores_and_omp_num_threads(monkeypatch):
     assert _layout._n_copy_workers(1 << 30) == 1
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scoring_rows_by_index_equals_scoring_their_copy(dtype):
+    # The decision and the fold scores gather their rows chunk by chunk
+    # instead of copying X[rows]; chunks of 7 rows make several here.
+    from skpairauc._scorers import score_rows
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((60, 5)).astype(dtype)
+    params = init_scorer(rng, 5, (4,), 1, "relu")
+    rows = rng.permutation(60)[:23]
+    by_index = score_rows(params, X, "relu", rows=rows, chunk=7)
+    copied = score_rows(params, X[rows], "relu")
+    np.testing.assert_allclose(by_index, copied, rtol=1e-6, atol=1e-6)
+    assert by_index.shape == (23, 1) and by_index.dtype == np.float64
+    assert score_rows(params, X, "relu", rows=rows[:0]).shape == (0, 1)
+
+
 def test_standardizer_of_most_rows_reads_all_rows_with_zero_weights():
     # Rows that are at least half of X are summarised in one ordered pass
     # over X, the other rows weighted zero: the same statistics as the rows.
