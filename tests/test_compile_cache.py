@@ -322,7 +322,8 @@ def test_second_process_loads_instead_of_compiling(tmp_path):
     first = run_fits(tmp_path, env, fits, scores=tmp_path / "first.npy")["stats"][-1]
     n_files = len(files_under(cache))
     second = run_fits(tmp_path, env, fits, scores=tmp_path / "second.npy")["stats"][-1]
-    assert first.get("compiled", 0) >= 3 and first.get("loaded", 0) == 0, first
+    # The exact fit's program and the adam fit's epoch program.
+    assert first.get("compiled", 0) >= 2 and first.get("loaded", 0) == 0, first
     assert n_files == first["compiled"]
     assert second.get("compiled", 0) == 0, second
     assert second.get("loaded", 0) == first["compiled"], second
@@ -348,7 +349,7 @@ def test_concurrent_writers_are_safe(tmp_path):
     writers = [finish_child(proc) for proc in procs]
     for writer in writers:  # each got all its programs, and no cache trouble
         stats = writer["stats"][-1]
-        assert stats.get("compiled", 0) + stats.get("loaded", 0) >= 3, stats
+        assert stats.get("compiled", 0) + stats.get("loaded", 0) >= 2, stats
         assert runtime_warnings(writer) == []
     files = files_under(cache)
     # No .tmp and no .lock left behind.
@@ -409,7 +410,7 @@ def test_user_jax_config_is_untouched(tmp_path, user_setting):
         """
     )
     out = finish_child(start_child(code, env, tmp_path))
-    assert out["compiled"] >= 3
+    assert out["compiled"] >= 2  # the lbfgs program and adam's epoch program
     assert out["before"]["jax_compilation_cache_dir"] == found
     assert out["after"] == out["before"]
     assert out["user"]["jax_compilation_cache_dir"] == mine
