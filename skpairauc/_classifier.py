@@ -10,7 +10,6 @@ it was before the call.
 """
 
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import numpy as np
@@ -32,7 +31,7 @@ from ._capacity import (
     validation_candidates,
 )
 from ._fork import check_not_forked_after_jax
-from ._layout import available_cores
+from ._layout import available_cores, run_in_threads
 from ._losses import LOSSES
 from ._monitor import scores_auc
 from ._optimizers import EXACT_SOLVERS, OPTIMIZERS
@@ -663,16 +662,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 # Verbose fits print in order, from one thread.
                 n_workers = 1 if self.verbose else min(FOLD_WORKERS, available_cores())
-                if n_workers <= 1:
-                    for i, k in fits:
-                        fold_score(i, k)
-                else:
-                    pool = ThreadPoolExecutor(n_workers, "skpairauc-fold")
-                    try:
-                        for done in [pool.submit(fold_score, i, k) for i, k in fits]:
-                            done.result()
-                    finally:  # on an error, the fits not started are dropped
-                        pool.shutdown(cancel_futures=True)
+                run_in_threads(fold_score, fits, n_workers, "skpairauc-fold")
         except BaseException:
             ahead.join()
             raise

@@ -184,6 +184,22 @@ def available_cores():
     return cores
 
 
+def run_in_threads(function, arguments, n_workers, name):
+    """``function(*args)`` for each ``args`` of ``arguments``, shared between
+    ``n_workers`` threads (in this thread when it is 1). The first error
+    reaches the caller, and the calls not started by then are dropped."""
+    if n_workers <= 1:
+        for args in arguments:
+            function(*args)
+        return
+    pool = ThreadPoolExecutor(n_workers, thread_name_prefix=name)
+    try:
+        for done in [pool.submit(function, *args) for args in arguments]:
+            done.result()
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
 def _n_copy_workers(n_elements):
     if n_elements < _THREADED_COPY_MIN_ELEMENTS:
         return 1
@@ -196,10 +212,9 @@ def padded_rows(X, rows, n_padded, n_columns=None, standardizer=None):
     :class:`~skpairauc._scaling.Standardizer` is given.
 
     Copies in blocks of about :data:`COPY_BLOCK_ELEMENTS` elements (no
-    full-size temporary),
-    each standardised while it is in cache (float32 ``X`` in float32, other
-    data in float64 before the cast); large copies in two threads. Padding
-    rows and columns are zero.
+    full-size temporary), each standardised while it is in cache (float32
+    ``X`` in float32, other data in float64 before the cast); large copies in
+    two threads. Padding rows and columns are zero.
     """
     n_features = X.shape[1]
     n_columns = n_features if n_columns is None else n_columns
@@ -218,13 +233,8 @@ def padded_rows(X, rows, n_padded, n_columns=None, standardizer=None):
                 target[...] = block
 
     n_workers = _n_copy_workers(len(rows) * n_features)
-    if n_workers == 1:
-        copy(0, len(rows))
-    else:
-        bounds = np.linspace(0, len(rows), n_workers + 1).astype(int)
-        with ThreadPoolExecutor(n_workers, thread_name_prefix="skpairauc-copy") as pool:
-            for done in [pool.submit(copy, a, b) for a, b in pairwise(bounds)]:
-                done.result()
+    bounds = np.linspace(0, len(rows), n_workers + 1).astype(int)
+    run_in_threads(copy, pairwise(bounds), n_workers, "skpairauc-copy")
     out[len(rows) :] = 0.0
     out[:, n_features:] = 0.0
     return out

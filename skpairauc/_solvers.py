@@ -231,6 +231,15 @@ def _specs(tree):
     )
 
 
+def _optimizer_state_shapes(params, config):
+    """The structure, shapes and dtypes of the optimizer state (a trace of
+    ``init``, nothing compiled)."""
+    return jax.eval_shape(
+        lambda p: make_optimizer(config.optimizer, config.momentum).init(p),
+        _specs(params),
+    )
+
+
 def init_optimizer_state(params, config):
     """Fresh optimizer state for the stochastic solver.
 
@@ -240,10 +249,7 @@ def init_optimizer_state(params, config):
     compiled program, which took 0.09-0.1 s to compile and 0.04 s to load
     from the disk cache in a fresh process (``benchmarks/bench_latency.py``).
     """
-    shapes = jax.eval_shape(
-        lambda p: make_optimizer(config.optimizer, config.momentum).init(p),
-        _specs(params),
-    )
+    shapes = _optimizer_state_shapes(params, config)
     return jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)
 
 
@@ -253,11 +259,8 @@ def epoch_program(params, n_rows, n_features, n_tasks, config):
     in its order, without ``config``; ``params`` and ``opt_state`` are
     donated. A fit looks it up once, not at every epoch (the lookup traces
     the optimizer's state shapes, about 3 ms)."""
-    specs = _specs(params)
-    opt_state = jax.eval_shape(
-        lambda p: make_optimizer(config.optimizer, config.momentum).init(p), specs
-    )
-    args = _epoch_args(specs, opt_state, n_rows, n_features, n_tasks, config)
+    opt_state = _optimizer_state_shapes(params, config)
+    args = _epoch_args(_specs(params), opt_state, n_rows, n_features, n_tasks, config)
     return _programs.get(
         "run_epoch",
         lambda config: partial(_epoch_loop, config=config),
