@@ -207,8 +207,11 @@ def test_an_error_in_a_fold_fit_reaches_the_caller(monkeypatch, split):
         return real_train(params, inputs, *args, **kwargs)
 
     monkeypatch.setattr(_training, "train", failing)
+    clf = PairwiseAUCClassifier(random_state=0)
     with pytest.raises(RuntimeError, match="fold fit failed"):
-        PairwiseAUCClassifier(random_state=0).fit(split[0], split[2])
+        clf.fit(split[0], split[2])
+    # Nothing of the failed fit is left on the estimator.
+    assert not hasattr(clf, "coefs_") and not hasattr(clf, "capacity_fold_scores_")
 
 
 # ------------------------------------------------------------ warnings
