@@ -14,10 +14,12 @@ scorers and penalties (:func:`candidates`):
   before MLP, stronger penalty first), and is refitted on all rows, as
   ``LogisticRegressionCV`` does;
 * on large data (a stochastic solver with a validation split), cross-validation
-  would multiply long fits, so each scorer is trained once, on a stratified
-  subsample of at most ``SELECTION_MAX_ROWS`` rows with early stopping and at
-  most ``SELECTION_MAX_EPOCHS`` epochs; the best validation ROC AUC wins and
-  is trained on all rows.
+  would multiply long fits, so each scorer trains on all training rows for
+  its first epochs (:func:`selection_epochs`: about ``SELECTION_STEPS``
+  steps); the best validation ROC AUC so far wins, and its fit trains on
+  from where it stopped. The winner's model is the one a fit of that scorer
+  alone would give; only the losers' first epochs are extra work, and every
+  scorer's epoch program is the one its full fit uses.
 
 The rule was chosen on 26 imbalanced tables outside the benchmark's 12 (see
 the user guide): cross-validated selection was the only rule tried that was
@@ -25,6 +27,7 @@ never more than 0.01 below ``LogisticRegression(class_weight="balanced")``
 while gaining most where an MLP helps.
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -65,17 +68,18 @@ REPEAT_BELOW_CLASS_ROWS = 200
 FOLD_WORKERS = 2
 
 
-# Large-data selection: rows of the subsample and epochs of each selection fit.
-# The stochastic fits' epochs are at most 250 steps whatever the data size, so
-# the budget, not the subsample, bounds their cost; 10 epochs separate a
-# linear from a nonlinear table (validation AUC 0.76 against 0.82 on 200,000
-# rows of make_classification(weights=[0.99], class_sep=0.8)) at a fraction
-# of a full fit.
-SELECTION_MAX_ROWS = 50_000
+# Large-data selection: each scorer trains for about this many steps (whole
+# epochs, at least one and at most SELECTION_MAX_EPOCHS) before the choice.
+# A stochastic epoch is at most 250 steps whatever the data size, so the
+# budget, not the row count, sets the cost. 1,250 steps of the default batch
+# separate a linear from a nonlinear table (validation AUC 0.76 against 0.82
+# on 200,000 rows of make_classification(weights=[0.99], class_sep=0.8):
+# benchmarks/bench_large_table.py) at a fraction of a full fit. (Until this
+# release the scorers were scored on a stratified subsample of 50,000 rows for
+# 10 epochs, about 1,170 steps on 1e6 rows: the same budget, a 20 times
+# smaller validation set, and one more compiled program per fit.)
+SELECTION_STEPS = 1250
 SELECTION_MAX_EPOCHS = 10
-# ... and at least this many rows of each class, so that the validation split
-# of the subsample has enough of each for a stable ROC AUC.
-SELECTION_MIN_CLASS_ROWS = 200
 
 
 class Candidate(NamedTuple):
@@ -106,24 +110,12 @@ def validation_candidates(grid):
     return [Candidate(h, alpha) for h in dict.fromkeys(c.hidden for c in grid)]
 
 
-def selection_rows(y_encoded, seed):
-    """A stratified subsample of ``SELECTION_MAX_ROWS`` rows, more if needed to
-    keep ``SELECTION_MIN_CLASS_ROWS`` rows of every class (all rows when there
-    are fewer), sorted."""
-    n = len(y_encoded)
-    fraction = max(
-        SELECTION_MAX_ROWS / n,
-        SELECTION_MIN_CLASS_ROWS / np.bincount(y_encoded).min(),
-    )
-    if fraction >= 1:
-        return np.arange(n)
-    rng = np.random.default_rng(seed)
-    rows = []
-    for c in range(y_encoded.max() + 1):
-        members = np.flatnonzero(y_encoded == c)
-        size = int(np.ceil(fraction * len(members)))
-        rows.append(rng.choice(members, size, replace=False))
-    return np.sort(np.concatenate(rows))
+def selection_epochs(steps_per_epoch, max_iter):
+    """Epochs each scorer trains before the large-data choice: whole epochs
+    of about ``SELECTION_STEPS`` steps, at least one, at most
+    ``SELECTION_MAX_EPOCHS`` and ``max_iter``."""
+    epochs = math.ceil(SELECTION_STEPS / steps_per_epoch)
+    return max(1, min(epochs, SELECTION_MAX_EPOCHS, max_iter))
 
 
 def choose(fold_scores):

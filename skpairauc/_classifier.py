@@ -22,12 +22,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._capacity import (
     FOLD_WORKERS,
-    SELECTION_MAX_EPOCHS,
     Candidate,
     candidates,
     choose,
     cv_folds,
-    selection_rows,
+    selection_epochs,
     validation_candidates,
 )
 from ._fork import check_not_forked_after_jax
@@ -91,8 +90,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         cross-validated ROC AUC (repeated twice when a class has fewer than
         200 rows), then refitted on all rows;
         on data large enough for a stochastic solver with a validation split,
-        by the validation ROC AUC of a short fit of each (``alpha`` 1) on a
-        subsample, the winner trained on all rows. The choice is in
+        by the validation ROC AUC of each (``alpha`` 1) after its first
+        epochs (about 1,250 steps), the winner training on from there. The
+        choice is in
         ``hidden_layer_sizes_``, ``alpha_`` and ``capacity_scores_``.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
@@ -192,13 +192,14 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         The ``(hidden_layer_sizes, alpha)`` pairs "auto" chose among, in order
         of preference (ties go to the earlier); None without a choice.
     capacity_scores_ : ndarray of shape (n_candidates,) or None
-        Their mean cross-validated (or validation) ROC AUC; None without a
-        choice, or when a class has too few rows to be split into 3 folds (then
-        the first candidate is used).
+        Their mean cross-validated ROC AUC (on large data: their best
+        validation ROC AUC over the selection epochs); None without a choice,
+        or when a class has too few rows to be split into 3 folds (then the
+        first candidate is used).
     capacity_fold_scores_ : ndarray of shape (n_folds, n_candidates) or None
         The held-out ROC AUC of each candidate on each cross-validation fold
         (3 folds, or 6 when repeated); None without cross-validation (no choice,
-        or the large-data selection on a subsample).
+        or the large-data selection by validation ROC AUC).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -443,14 +444,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
 
         from . import _training  # JAX is imported here, when training starts
 
-        def train(
-            candidate,
-            fit_inputs,
-            fit_policy,
-            warm_start=False,
-            settings=settings,
-            data=None,
-        ):
+        def begin(candidate, fit_inputs, warm_start=False):
             # One generator per fit: initial weights and batches (the
             # stochastic layout shuffles with its own stream of the seed).
             rng = np.random.default_rng(seed)
@@ -461,15 +455,14 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                 fit_inputs.n_classes,
                 warm_start,
             )
+            return params, rng, is_fitted, {**settings, "alpha": candidate.alpha}
+
+        def train(candidate, fit_inputs, fit_policy, warm_start=False):
+            params, rng, is_fitted, fit_settings = begin(
+                candidate, fit_inputs, warm_start
+            )
             return _training.train(
-                params,
-                fit_inputs,
-                fit_policy,
-                {**settings, "alpha": candidate.alpha},
-                seed,
-                rng,
-                warm_start=is_fitted,
-                data=data,
+                params, fit_inputs, fit_policy, fit_settings, seed, rng, is_fitted
             )
 
         capacity_scores = fold_scores = None
@@ -477,27 +470,12 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             chosen = grid[0]
             result = train(chosen, inputs, policy, warm_start=warm)
         elif policy.held_out is not None:
-            # Large data: each scorer once on a stratified subsample, with
-            # early stopping and a short budget; the best validation ROC AUC
-            # wins and is trained on all rows.
+            # Large data: every scorer trains on all rows for its first
+            # epochs; the best validation ROC AUC trains on from there.
             grid = validation_candidates(grid)
-            # All rows are standardised and laid out in the background while
-            # the candidates train: that layout does not depend on the scorer.
-            laying_out = (
-                None
-                if policy.solver == "lbfgs"
-                else _training.stochastic_data_ahead(inputs, policy, settings, seed)
+            capacity_scores, chosen, result = self._select_on_validation(
+                grid, inputs, policy, settings, seed, begin
             )
-            try:
-                capacity_scores = self._select_on_subsample(
-                    grid, inputs, settings, seed, train
-                )
-                data = None if laying_out is None else laying_out.result()
-            finally:
-                if laying_out is not None:
-                    laying_out.join()
-            chosen = grid[int(np.argmax(capacity_scores))]
-            result = train(chosen, inputs, policy, data=data)
         else:
             fold_scores, ahead = self._cross_validate(
                 grid, inputs, settings, seed, train, policy
@@ -561,37 +539,51 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             "calibration_intercept_": decision.calibration_intercept,
         }
 
-    def _select_on_subsample(self, grid, inputs, settings, seed, train):
-        """Large data: the best validation ROC AUC of each candidate, each
-        trained once on a stratified subsample with early stopping and a
-        short budget."""
-        rows = selection_rows(inputs.y_encoded, seed)
-        subsample = FitInputs(
-            inputs.X[rows],
-            inputs.y_encoded[rows],
-            inputs.classes,
-            inputs.sample_weight[rows],
-        )
-        sub_settings = {
-            **settings,
-            "early_stopping": True,
-            "max_iter": min(settings["max_iter"], SELECTION_MAX_EPOCHS),
-        }
-        sub_policy = resolve_policy(
-            sub_settings,
-            subsample.y_encoded,
-            subsample.n_classes,
-            seed,
-            subsample.sample_weight,
-        )
-        scores = np.zeros(len(grid))
-        for i, candidate in enumerate(grid):
-            with warnings.catch_warnings():
-                # A short selection fit only scores a candidate.
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                result = train(candidate, subsample, sub_policy, settings=sub_settings)
-            scores[i] = max(result.validation_scores)
-        return scores
+    def _select_on_validation(self, grid, inputs, policy, settings, seed, begin):
+        """Large data (a stochastic solver with a validation split): each
+        candidate trains on all training rows for its first
+        ``selection_epochs`` epochs, the candidates at once on the available
+        cores; the best validation ROC AUC so far wins and trains on, exactly
+        as a fit of that candidate alone would. Returns the candidates'
+        scores, the chosen candidate and its :class:`SolverResult`."""
+        from . import _training
+
+        # All rows are standardised and laid out in a background thread while
+        # the candidates' programs compile: the layout does not depend on the
+        # scorer, and every candidate trains on it.
+        laying_out = _training.stochastic_data_ahead(inputs, policy, settings, seed)
+        fits = []
+        try:
+            for candidate in grid:
+                params, rng, _, fit_settings = begin(candidate, inputs)
+                fits.append(
+                    _training.StochasticFit(
+                        params, inputs, policy, fit_settings, seed, rng
+                    )
+                )
+            data = laying_out.result()
+            epochs = selection_epochs(data.layout.steps_per_epoch, settings["max_iter"])
+
+            def select(fit):
+                fit.start(data)
+                fit.advance(epochs)
+
+            # Verbose fits print in order, from one thread.
+            n_workers = 1 if self.verbose else min(FOLD_WORKERS, available_cores())
+            run_in_threads(
+                select, [(fit,) for fit in fits], n_workers, "skpairauc-select"
+            )
+            scores = np.array([fit.best_validation_score for fit in fits])
+            best = int(np.argmax(scores))
+            for i, fit in enumerate(fits):
+                if i != best:
+                    fit.close()  # free its rows before the winner trains on
+            fits[best].advance(settings["max_iter"])
+            return scores, grid[best], fits[best].result()
+        finally:
+            laying_out.join()
+            for fit in fits:
+                fit.close()
 
     def _cross_validate(self, grid, inputs, settings, seed, train, policy):
         """Held-out ROC AUC of each candidate on each stratified fold, shape

@@ -378,41 +378,112 @@ def train_stochastic(
     params, inputs, policy, settings, seed, rng, warm_start=False, data=None
 ):
     """Adam or SGD on sampled batches, with the stopping rule of
-    :class:`~skpairauc._monitor.StoppingMonitor`."""
-    n_tasks = len(task_classes(inputs.n_classes))
-    n_columns = _n_columns(inputs, policy)
-    uniform = data.uniform if data is not None else _uniform(inputs, policy)
-    config = _solvers.StochasticConfig(
-        activation=settings["activation"],
-        loss=settings["loss"],
-        margin=float(settings["margin"]),
-        n_pos_per_batch=int(settings["n_pos_per_batch"]),
-        n_neg_per_batch=int(settings["n_neg_per_batch"]),
-        optimizer=policy.solver,
-        momentum=float(settings["momentum"]),
-        dropout=float(settings["dropout"]),
-        uniform_weights=uniform,
-    )
-    # XLA compiles the training loop (it needs only shapes) while NumPy
-    # standardises and lays out the data.
-    shapes = _param_specs([n_columns, *(W.shape[1] for W in params["coefs"])])
-    compiling = _solvers.compile_ahead(
-        shapes, bucket_length(len(policy.train)), n_columns, n_tasks, config
-    )
+    :class:`~skpairauc._monitor.StoppingMonitor`: a :class:`StochasticFit`
+    advanced to ``max_iter`` epochs at once."""
+    fit = StochasticFit(params, inputs, policy, settings, seed, rng, warm_start)
     try:
-        if data is None:
-            data = stochastic_data(inputs, policy, settings, seed)
-        compiling.result()
+        fit.start(data)
+        fit.advance(settings["max_iter"])
+        return fit.result()
     finally:
-        compiling.join()
-    prepared = _prepare(params, inputs, policy, warm_start, data.standardizer)
-    validation = (
-        None if data.validation is None else (*data.validation, config.activation)
-    )
-    result = _StochasticLoop(config, data.layout, settings, seed, rng, validation).run(
-        prepared.params
-    )
-    return result._replace(params=_finish(result.params, prepared, inputs.X.shape[1]))
+        fit.close()
+
+
+class StochasticFit:
+    """A stochastic fit trained in stretches of epochs.
+
+    ``StochasticFit(...)`` starts compiling the fit's epoch program in the
+    background (it needs only shapes); :meth:`start` takes the laid-out data
+    (:func:`stochastic_data`, built here if not given), :meth:`advance` trains
+    up to an epoch number and :meth:`result` returns the
+    :class:`SolverResult`. A later :meth:`advance` continues exactly where
+    the previous one stopped (the same batches, dropout masks and stopping
+    rule), so a fit advanced to 5 epochs and then to ``max_iter`` is the fit
+    advanced to ``max_iter`` at once (tested). The large-data capacity
+    selection trains every candidate for a few epochs and advances the winner
+    (:meth:`skpairauc.PairwiseAUCClassifier.fit`). The owner calls
+    :meth:`close` in any case (a ``finally``).
+    """
+
+    def __init__(self, params, inputs, policy, settings, seed, rng, warm_start=False):
+        policy = _weighted_rows(inputs, policy)
+        self.params, self.inputs, self.policy = params, inputs, policy
+        self.settings, self.seed, self.rng = settings, seed, rng
+        self.warm_start = warm_start
+        n_tasks = len(task_classes(inputs.n_classes))
+        n_columns = _n_columns(inputs, policy)
+        self.config = _solvers.StochasticConfig(
+            activation=settings["activation"],
+            loss=settings["loss"],
+            margin=float(settings["margin"]),
+            n_pos_per_batch=int(settings["n_pos_per_batch"]),
+            n_neg_per_batch=int(settings["n_neg_per_batch"]),
+            optimizer=policy.solver,
+            momentum=float(settings["momentum"]),
+            dropout=float(settings["dropout"]),
+            uniform_weights=_uniform(inputs, policy),
+        )
+        # XLA compiles the training loop (it needs only shapes) while NumPy
+        # standardises and lays out the data.
+        shapes = _param_specs([n_columns, *(W.shape[1] for W in params["coefs"])])
+        self._compiling = _solvers.compile_ahead(
+            shapes, bucket_length(len(policy.train)), n_columns, n_tasks, self.config
+        )
+        self._prepared = self._loop = None
+
+    def start(self, data=None):
+        """Take the laid-out data (built now when None) and the compiled
+        program; nothing is trained yet."""
+        try:
+            if data is None:
+                data = stochastic_data(
+                    self.inputs, self.policy, self.settings, self.seed
+                )
+            self._compiling.result()
+        finally:
+            self._compiling.join()
+        prepared = _prepare(
+            self.params, self.inputs, self.policy, self.warm_start, data.standardizer
+        )
+        validation = (
+            None
+            if data.validation is None
+            else (*data.validation, self.config.activation)
+        )
+        self._prepared = prepared
+        self._loop = _StochasticLoop(
+            self.config,
+            data.layout,
+            self.settings,
+            self.seed,
+            self.rng,
+            validation,
+            prepared.params,
+        )
+
+    def advance(self, last_epoch):
+        """Train until epoch ``last_epoch`` (counted from the start of the
+        fit) or until the stopping rule ends the fit."""
+        self._loop.advance(last_epoch)
+
+    @property
+    def best_validation_score(self):
+        """The best validation ROC AUC so far (None without validation)."""
+        scores = self._loop.scores
+        return max(scores) if scores else None
+
+    def result(self):
+        """The :class:`SolverResult` (warns if ``max_iter`` ended the fit)."""
+        result = self._loop.result()
+        return result._replace(
+            params=_finish(result.params, self._prepared, self.inputs.X.shape[1])
+        )
+
+    def close(self):
+        """Wait for the background compile and release the training rows."""
+        self._compiling.join()
+        if self._loop is not None:
+            self._loop.close()
 
 
 # One fit at a time limits the BLAS threads: a fit that starts while another
@@ -446,12 +517,30 @@ def _one_blas_thread():
 
 class _StochasticLoop:
     """The epochs of a stochastic fit, pipelined: XLA trains epoch ``k + 1``
-    while NumPy validates epoch ``k``."""
+    while NumPy validates epoch ``k``. :meth:`advance` trains in stretches
+    (see :class:`StochasticFit`)."""
 
-    def __init__(self, config, layout, settings, seed, rng, validation):
+    def __init__(self, config, layout, settings, seed, rng, validation, params):
         self.config, self.layout, self.settings = config, layout, settings
         self.seed, self.rng, self.validation = seed, rng, validation
         self.n_tasks = len(layout.task_bounds)
+        self.rows = jax.device_put(layout.rows)
+        self.lr = np.float32(settings["learning_rate_init"])
+        self.reg = np.float32(settings["alpha"] / layout.total_weight)
+        self.params = jax.device_put(params)
+        self.opt_state = jax.device_put(
+            _solvers.init_optimizer_state(self.params, config)
+        )
+        self.program = _solvers.epoch_program(
+            self.params, *layout.rows.shape, self.n_tasks, config
+        )
+        self.monitor = StoppingMonitor(settings["tol"], settings["n_iter_no_change"])
+        self.loss_curve = []
+        self.scores = [] if validation is not None else None
+        self.n_epochs = 0
+        # Ended by the stopping rule or by the user (no more epochs to run).
+        self.stopped = False
+        self._closed = False
 
     def _start_epoch(self, epoch, params, opt_state):
         # Asynchronous: returns while XLA still runs the epoch.
@@ -479,42 +568,36 @@ class _StochasticLoop:
             np.int32(layout.steps_per_epoch),
         )
 
-    def run(self, params):
-        """Train from ``params``; returns a :class:`SolverResult`.
+    def advance(self, last_epoch):
+        """Train until epoch ``last_epoch`` or the stopping rule.
 
         With a validation set, NumPy scores it on one BLAS thread while XLA
         trains the next epoch, so the two do not fight over the cores (the
         1e6 x 100 fits of ``benchmarks/bench_speed.py``, in one process: MLP
         1.15-1.2 s with two BLAS threads, 0.9-0.97 s with one; linear 0.72 s,
-        0.60-0.63 s). The limit is lifted when the loop ends, as scikit-learn
-        does around its own loops (``threadpoolctl``); see
+        0.60-0.63 s). The limit is lifted when the stretch ends, as
+        scikit-learn does around its own loops (``threadpoolctl``); see
         :func:`_one_blas_thread` for fits running at once."""
+        if self.stopped or self.n_epochs >= last_epoch:
+            return
         if self.validation is None:
-            return self._run(params)
+            self._advance(last_epoch)
+            return
         with _one_blas_thread():
-            return self._run(params)
+            self._advance(last_epoch)
 
-    def _run(self, params):
-        settings, layout = self.settings, self.layout
-        max_iter, verbose = settings["max_iter"], settings["verbose"]
-        steps = layout.steps_per_epoch
-        self.rows = jax.device_put(layout.rows)
-        self.lr = np.float32(settings["learning_rate_init"])
-        self.reg = np.float32(settings["alpha"] / layout.total_weight)
-        params = jax.device_put(params)
-        opt_state = jax.device_put(_solvers.init_optimizer_state(params, self.config))
-        self.program = _solvers.epoch_program(
-            params, *layout.rows.shape, self.n_tasks, self.config
-        )
-        monitor = StoppingMonitor(settings["tol"], settings["n_iter_no_change"])
-        loss_curve, scores = [], [] if self.validation is not None else None
-        n_epochs, converged = 0, False
-        running = self._start_epoch(1, params, opt_state)
+    def _advance(self, last_epoch):
+        settings = self.settings
+        verbose = settings["verbose"]
+        monitor, loss_curve, scores = self.monitor, self.loss_curve, self.scores
+        first = self.n_epochs + 1
+        running = self._start_epoch(first, self.params, self.opt_state)
+        self.params = self.opt_state = None  # donated to that epoch
         try:
-            for epoch in range(1, max_iter + 1):
+            for epoch in range(first, last_epoch + 1):
                 params, opt_state, loss = running
                 loss_curve.append(float(loss))  # waits for the epoch to end
-                n_epochs = epoch
+                self.n_epochs = epoch
                 if not np.isfinite(loss_curve[-1]):
                     raise FloatingPointError(
                         f"The training loss diverged at epoch {epoch}. The features "
@@ -525,7 +608,7 @@ class _StochasticLoop:
                     )
                 if self.validation is not None:
                     snapshot = to_numpy(params)  # an explicit copy of the weights
-                    if epoch < max_iter:
+                    if epoch < last_epoch:
                         # Start the next epoch before validating this one: the
                         # validation AUC is computed in NumPy while XLA trains,
                         # on another core if there is one. If the stopping rule
@@ -541,36 +624,58 @@ class _StochasticLoop:
                     )
                     print(f"Iteration {epoch}, loss = {loss_curve[-1]:.8f}{extra}")
                 if stop:
-                    converged = True
+                    self.stopped = True
                     break
-                if self.validation is None and epoch < max_iter:
+                if self.validation is None and epoch < last_epoch:
                     running = self._start_epoch(epoch + 1, params, opt_state)
+            # The stretch ended at last_epoch: its weights and optimizer state
+            # carry the next stretch on.
+            self.params, self.opt_state = params, opt_state
         except KeyboardInterrupt:
             # As MLPClassifier: an interrupted fit leaves a usable model.
             if not loss_curve:
                 raise
             warnings.warn(
-                f"Training interrupted by the user after {n_epochs} epochs; the "
-                "model keeps the weights reached so far.",
+                f"Training interrupted by the user after {self.n_epochs} epochs; "
+                "the model keeps the weights reached so far.",
                 UserWarning,
             )
-            converged = True
+            self.stopped = True
             # The newest weights: those of the epoch running or just ended
             # (``params`` may have been handed to, and freed by, that epoch).
-            params = jax.block_until_ready(running)[0]
+            self.params = jax.block_until_ready(running)[0]
         finally:
-            # Free the padded copy of X now, not at garbage collection, once no
-            # discarded epoch uses it any more.
+            # No epoch outlives the stretch (one the stopping rule discarded
+            # still reads the training rows).
             jax.block_until_ready(running)
-            self.rows.delete()
-        if not converged:
+
+    def result(self):
+        """The :class:`SolverResult` of the epochs run so far (float32, on
+        the standardised, padded inputs); warns if the fit ran out of epochs
+        before the stopping rule ended it."""
+        self.close()
+        max_iter = self.settings["max_iter"]
+        if not self.stopped:
             warnings.warn(
                 f"Stochastic optimizer: maximum iterations ({max_iter}) "
                 "reached and the optimization has not converged yet.",
                 ConvergenceWarning,
             )
-        if monitor.best_params is not None:
-            final = monitor.best_params
+        if self.monitor.best_params is not None:
+            final = self.monitor.best_params
         else:
-            final = to_numpy(params)
-        return SolverResult(final, n_epochs, n_epochs * steps, loss_curve, scores)
+            final = to_numpy(self.params)
+        n_epochs = self.n_epochs
+        return SolverResult(
+            final,
+            n_epochs,
+            n_epochs * self.layout.steps_per_epoch,
+            self.loss_curve,
+            self.scores,
+        )
+
+    def close(self):
+        """Free the training rows now, not at garbage collection."""
+        if not self._closed:
+            self._closed = True
+            self.rows.delete()

@@ -136,6 +136,58 @@ def test_explicit_parameters_mean_exactly_what_they_say(split):
     assert auto.get_params()["hidden_layer_sizes"] == "auto"
 
 
+@pytest.mark.parametrize("cores", [1, 2])
+def test_large_data_selection_trains_on_the_winner_as_its_own_fit_would(
+    monkeypatch, cores
+):
+    # early_stopping=True gives the large-data path (a stochastic solver with
+    # a validation split) on a table small enough for a test.
+    monkeypatch.setattr("skpairauc._classifier.available_cores", lambda: cores)
+    X, y = make_circles(n_samples=3000, noise=0.2, factor=0.5, random_state=0)
+    X = np.c_[X, np.random.default_rng(0).normal(size=(3000, 3))]
+    common = dict(solver="adam", early_stopping=True, random_state=0)
+    auto = PairwiseAUCClassifier(**common).fit(X, y)
+    assert auto.capacity_candidates_ == [((), 1.0), ((64,), 1.0)]
+    assert auto.capacity_fold_scores_ is None
+    assert auto.hidden_layer_sizes_ == (64,)  # a circle: the line cannot rank
+    # Each candidate was scored on the validation rows after its first epochs;
+    # the winner trained on from there: the model of its fit alone, whose
+    # first epochs gave the winning score.
+    alone = PairwiseAUCClassifier(hidden_layer_sizes=(64,), alpha=1.0, **common)
+    alone.fit(X, y)
+    n_selection = 10  # 1,250 steps at about 11 an epoch: the cap of 10
+    assert alone.n_iter_ > n_selection  # the winner did train on
+    assert auto.n_iter_ == alone.n_iter_
+    assert auto.validation_scores_ == alone.validation_scores_
+    for ours, theirs in zip(
+        auto.coefs_ + auto.intercepts_, alone.coefs_ + alone.intercepts_
+    ):
+        np.testing.assert_array_equal(ours, theirs)
+    assert auto.capacity_scores_[1] == max(alone.validation_scores_[:n_selection])
+    linear = PairwiseAUCClassifier(
+        hidden_layer_sizes=(), alpha=1.0, max_iter=n_selection, **common
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        linear.fit(X, y)
+    assert auto.capacity_scores_[0] == max(linear.validation_scores_)
+    assert auto.capacity_scores_[0] < auto.capacity_scores_[1]
+
+
+def test_large_data_selection_within_max_iter_warns_once():
+    X, y = make_classification(n_samples=2000, n_features=5, random_state=0)
+    clf = PairwiseAUCClassifier(
+        solver="adam", early_stopping=True, max_iter=3, random_state=0
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    convergence = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(convergence) == 1
+    assert "maximum iterations (3)" in str(convergence[0].message)
+    assert clf.n_iter_ == 3 and len(clf.validation_scores_) == 3
+
+
 def test_too_few_rows_for_folds_fall_back_to_the_first_candidate():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3))
