@@ -9,6 +9,7 @@ fitted attribute, in one place. A failure at any stage leaves the estimator as
 it was before the call.
 """
 
+import threading
 import warnings
 from numbers import Integral, Real
 
@@ -543,37 +544,74 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         """Large data (a stochastic solver with a validation split): each
         candidate trains on all training rows for its first
         ``selection_epochs`` epochs, the candidates at once on the available
-        cores; the best validation ROC AUC so far wins and trains on, exactly
-        as a fit of that candidate alone would. Returns the candidates'
-        scores, the chosen candidate and its :class:`SolverResult`."""
-        from . import _training
+        cores; the best validation ROC AUC of those epochs wins and trains
+        on, exactly as a fit of that candidate alone would. Returns the
+        candidates' scores, the chosen candidate and its
+        :class:`SolverResult`.
 
-        # All rows are standardised and laid out in a background thread while
-        # the candidates' programs compile: the layout does not depend on the
-        # scorer, and every candidate trains on it.
+        A candidate done with its selection epochs before the others trains
+        on while it waits for them: should it win, those epochs are its own
+        fit's (the choice reads only the selection epochs' scores, so it does
+        not depend on how far each got). The programs compile one after the
+        other in a background thread, the MLP's first (the longest compile,
+        and the scorer whose selection epochs take longest), while a second
+        thread lays out all rows; a candidate whose program is not started
+        by the time the layout is ready compiles it in its own thread. On
+        1e6 x 100 rows, where the linear scorer wins, the linear fit has
+        finished by the time the MLP's selection epochs end
+        (``benchmarks/bench_speed.py``, floor 3e).
+        """
+        from . import _solvers, _training
+
         laying_out = _training.stochastic_data_ahead(inputs, policy, settings, seed)
-        fits = []
+        fits, compiling = [], None
         try:
             for candidate in grid:
                 params, rng, _, fit_settings = begin(candidate, inputs)
                 fits.append(
                     _training.StochasticFit(
-                        params, inputs, policy, fit_settings, seed, rng
+                        params,
+                        inputs,
+                        policy,
+                        fit_settings,
+                        seed,
+                        rng,
+                        compile_ahead=False,
                     )
                 )
+            compiling = _solvers.Background(
+                lambda: [fit.compile() for fit in reversed(fits)]
+            )
             data = laying_out.result()
             epochs = selection_epochs(data.layout.steps_per_epoch, settings["max_iter"])
-
-            def select(fit):
-                fit.start(data)
-                fit.advance(epochs)
-
             # Verbose fits print in order, from one thread.
             n_workers = 1 if self.verbose else min(FOLD_WORKERS, available_cores())
+            # With a thread per candidate, one that is done early trains on
+            # until every candidate is done.
+            race = len(fits) <= n_workers
+            lock, n_done, decided = threading.Lock(), [0], threading.Event()
+
+            def select(fit):
+                try:
+                    fit.start(data)
+                    fit.advance(epochs)
+                except BaseException:
+                    decided.set()  # no choice will be made: end the race
+                    raise
+                with lock:
+                    n_done[0] += 1
+                    if n_done[0] == len(fits):
+                        decided.set()
+                if race:
+                    fit.advance(
+                        settings["max_iter"], keep_going=lambda: not decided.is_set()
+                    )
+
             run_in_threads(
                 select, [(fit,) for fit in fits], n_workers, "skpairauc-select"
             )
-            scores = np.array([fit.best_validation_score for fit in fits])
+            compiling.result()
+            scores = np.array([fit.best_validation_score(epochs) for fit in fits])
             best = int(np.argmax(scores))
             for i, fit in enumerate(fits):
                 if i != best:
@@ -582,6 +620,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             return scores, grid[best], fits[best].result()
         finally:
             laying_out.join()
+            if compiling is not None:
+                compiling.join()
             for fit in fits:
                 fit.close()
 

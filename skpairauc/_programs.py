@@ -296,7 +296,7 @@ def _release(lock):
             pass
 
 
-def get(name, build, static, args, donate_argnums=()):
+def get(name, build, static, args, donate_argnums=(), compiler_options=None):
     """The compiled program ``name`` for ``static`` settings and ``args``' shapes.
 
     Parameters
@@ -312,6 +312,9 @@ def get(name, build, static, args, donate_argnums=()):
         Example arguments (arrays or ``jax.ShapeDtypeStruct``), positional.
     donate_argnums : tuple of int
         Arguments whose buffers the program may reuse.
+    compiler_options : dict or None
+        XLA options of this compile only (part of the key); JAX's and the
+        user's settings are untouched.
 
     Returns
     -------
@@ -319,7 +322,8 @@ def get(name, build, static, args, donate_argnums=()):
         The compiled program; call it with arguments of those shapes.
     """
     tree, shapes, specs, treedef = _signature(args)
-    key = (name, static, tree, shapes, tuple(donate_argnums))
+    options = tuple(sorted((compiler_options or {}).items()))
+    key = (name, static, tree, shapes, tuple(donate_argnums), options)
     with _lock:
         future = _programs.get(key)
         owner = future is None
@@ -347,7 +351,8 @@ def get(name, build, static, args, donate_argnums=()):
             STATS["loaded"] += 1
         else:
             function = jax.jit(build(static), donate_argnums=donate_argnums)
-            compiled = function.lower(*jax.tree.unflatten(treedef, specs)).compile()
+            lowered = function.lower(*jax.tree.unflatten(treedef, specs))
+            compiled = lowered.compile(compiler_options=compiler_options)
             STATS["compiled"] += 1
             if path is not None:
                 _save(path, compiled)

@@ -393,25 +393,34 @@ class StochasticFit:
     """A stochastic fit trained in stretches of epochs.
 
     ``StochasticFit(...)`` starts compiling the fit's epoch program in the
-    background (it needs only shapes); :meth:`start` takes the laid-out data
-    (:func:`stochastic_data`, built here if not given), :meth:`advance` trains
-    up to an epoch number and :meth:`result` returns the
+    background (it needs only shapes; ``compile_ahead=False`` leaves that to
+    the caller, through :meth:`compile`); :meth:`start` takes the laid-out
+    data (:func:`stochastic_data`, built here if not given), :meth:`advance`
+    trains up to an epoch number and :meth:`result` returns the
     :class:`SolverResult`. A later :meth:`advance` continues exactly where
     the previous one stopped (the same batches, dropout masks and stopping
-    rule), so a fit advanced to 5 epochs and then to ``max_iter`` is the fit
-    advanced to ``max_iter`` at once (tested). The large-data capacity
-    selection trains every candidate for a few epochs and advances the winner
-    (:meth:`skpairauc.PairwiseAUCClassifier.fit`). The owner calls
-    :meth:`close` in any case (a ``finally``).
+    rule; an epoch already started carries over), so a fit advanced in
+    stretches is the fit advanced to ``max_iter`` at once (tested). The
+    large-data capacity selection trains every candidate for a few epochs
+    and advances the winner (:meth:`skpairauc.PairwiseAUCClassifier.fit`).
+    The owner calls :meth:`close` in any case (a ``finally``).
     """
 
-    def __init__(self, params, inputs, policy, settings, seed, rng, warm_start=False):
+    def __init__(
+        self,
+        params,
+        inputs,
+        policy,
+        settings,
+        seed,
+        rng,
+        warm_start=False,
+        compile_ahead=True,
+    ):
         policy = _weighted_rows(inputs, policy)
         self.params, self.inputs, self.policy = params, inputs, policy
         self.settings, self.seed, self.rng = settings, seed, rng
         self.warm_start = warm_start
-        n_tasks = len(task_classes(inputs.n_classes))
-        n_columns = _n_columns(inputs, policy)
         self.config = _solvers.StochasticConfig(
             activation=settings["activation"],
             loss=settings["loss"],
@@ -424,12 +433,23 @@ class StochasticFit:
             uniform_weights=_uniform(inputs, policy),
         )
         # XLA compiles the training loop (it needs only shapes) while NumPy
-        # standardises and lays out the data.
-        shapes = _param_specs([n_columns, *(W.shape[1] for W in params["coefs"])])
-        self._compiling = _solvers.compile_ahead(
-            shapes, bucket_length(len(policy.train)), n_columns, n_tasks, self.config
-        )
+        # standardises and lays out the data: both release the GIL. The
+        # program lands in skpairauc._programs, where the loop finds it (or
+        # waits for it).
+        self._compiling = _solvers.Background(self.compile) if compile_ahead else None
         self._prepared = self._loop = None
+
+    def compile(self):
+        """Get the fit's epoch program (compiled, or loaded from the cache)."""
+        n_columns = _n_columns(self.inputs, self.policy)
+        sizes = [n_columns, *(W.shape[1] for W in self.params["coefs"])]
+        _solvers.epoch_program(
+            _param_specs(sizes),
+            bucket_length(len(self.policy.train)),
+            n_columns,
+            len(task_classes(self.inputs.n_classes)),
+            self.config,
+        )
 
     def start(self, data=None):
         """Take the laid-out data (built now when None) and the compiled
@@ -439,9 +459,10 @@ class StochasticFit:
                 data = stochastic_data(
                     self.inputs, self.policy, self.settings, self.seed
                 )
-            self._compiling.result()
+            if self._compiling is not None:
+                self._compiling.result()
         finally:
-            self._compiling.join()
+            self._join_compile()
         prepared = _prepare(
             self.params, self.inputs, self.policy, self.warm_start, data.standardizer
         )
@@ -461,16 +482,27 @@ class StochasticFit:
             prepared.params,
         )
 
-    def advance(self, last_epoch):
+    def advance(self, last_epoch, keep_going=None):
         """Train until epoch ``last_epoch`` (counted from the start of the
-        fit) or until the stopping rule ends the fit."""
-        self._loop.advance(last_epoch)
+        fit), the stopping rule, or an epoch after which ``keep_going()``
+        returns False."""
+        self._loop.advance(last_epoch, keep_going)
 
     @property
-    def best_validation_score(self):
-        """The best validation ROC AUC so far (None without validation)."""
+    def n_epochs(self):
+        return self._loop.n_epochs
+
+    @property
+    def finished(self):
+        """Whether no epoch is left: stopped, or ``max_iter`` epochs run."""
+        loop = self._loop
+        return loop.stopped or loop.n_epochs >= self.settings["max_iter"]
+
+    def best_validation_score(self, n_epochs=None):
+        """The best validation ROC AUC of the first ``n_epochs`` epochs (all
+        so far when None); None without validation."""
         scores = self._loop.scores
-        return max(scores) if scores else None
+        return max(scores[:n_epochs]) if scores else None
 
     def result(self):
         """The :class:`SolverResult` (warns if ``max_iter`` ended the fit)."""
@@ -479,9 +511,14 @@ class StochasticFit:
             params=_finish(result.params, self._prepared, self.inputs.X.shape[1])
         )
 
+    def _join_compile(self):
+        if self._compiling is not None:
+            self._compiling.join()
+
     def close(self):
-        """Wait for the background compile and release the training rows."""
-        self._compiling.join()
+        """Wait for the background compile and any epoch still running, and
+        release the training rows."""
+        self._join_compile()
         if self._loop is not None:
             self._loop.close()
 
@@ -540,6 +577,7 @@ class _StochasticLoop:
         self.n_epochs = 0
         # Ended by the stopping rule or by the user (no more epochs to run).
         self.stopped = False
+        self._running = None  # the epoch started and not yet taken
         self._closed = False
 
     def _start_epoch(self, epoch, params, opt_state):
@@ -568,8 +606,9 @@ class _StochasticLoop:
             np.int32(layout.steps_per_epoch),
         )
 
-    def advance(self, last_epoch):
-        """Train until epoch ``last_epoch`` or the stopping rule.
+    def advance(self, last_epoch, keep_going=None):
+        """Train until epoch ``last_epoch``, the stopping rule, or an epoch
+        after which ``keep_going()`` returns False.
 
         With a validation set, NumPy scores it on one BLAS thread while XLA
         trains the next epoch, so the two do not fight over the cores (the
@@ -578,26 +617,32 @@ class _StochasticLoop:
         0.60-0.63 s). The limit is lifted when the stretch ends, as
         scikit-learn does around its own loops (``threadpoolctl``); see
         :func:`_one_blas_thread` for fits running at once."""
-        if self.stopped or self.n_epochs >= last_epoch:
+        if self.stopped or self.n_epochs >= min(last_epoch, self.settings["max_iter"]):
             return
         if self.validation is None:
-            self._advance(last_epoch)
+            self._advance(last_epoch, keep_going)
             return
         with _one_blas_thread():
-            self._advance(last_epoch)
+            self._advance(last_epoch, keep_going)
 
-    def _advance(self, last_epoch):
+    def _start_next(self):
+        # The next epoch, from the carried weights and optimizer state (handed
+        # on to it: the program donates them).
+        running = self._start_epoch(self.n_epochs + 1, self.params, self.opt_state)
+        self._running, self.params, self.opt_state = running, None, None
+
+    def _advance(self, last_epoch, keep_going):
         settings = self.settings
-        verbose = settings["verbose"]
+        max_iter, verbose = settings["max_iter"], settings["verbose"]
         monitor, loss_curve, scores = self.monitor, self.loss_curve, self.scores
-        first = self.n_epochs + 1
-        running = self._start_epoch(first, self.params, self.opt_state)
-        self.params = self.opt_state = None  # donated to that epoch
         try:
-            for epoch in range(first, last_epoch + 1):
-                params, opt_state, loss = running
+            if self._running is None:
+                self._start_next()
+            while True:
+                params, opt_state, loss = self._running
                 loss_curve.append(float(loss))  # waits for the epoch to end
-                self.n_epochs = epoch
+                self.n_epochs = epoch = self.n_epochs + 1
+                self._running, self.params, self.opt_state = None, params, opt_state
                 if not np.isfinite(loss_curve[-1]):
                     raise FloatingPointError(
                         f"The training loss diverged at epoch {epoch}. The features "
@@ -606,14 +651,16 @@ class _StochasticLoop:
                         "lower learning_rate_init (now "
                         f"{settings['learning_rate_init']})."
                     )
+                more = epoch < max_iter
                 if self.validation is not None:
                     snapshot = to_numpy(params)  # an explicit copy of the weights
-                    if epoch < last_epoch:
+                    if more:
                         # Start the next epoch before validating this one: the
                         # validation AUC is computed in NumPy while XLA trains,
                         # on another core if there is one. If the stopping rule
-                        # ends the fit here, that epoch is discarded.
-                        running = self._start_epoch(epoch + 1, params, opt_state)
+                        # ends the fit here, that epoch is discarded; if the
+                        # stretch ends here, the next stretch takes it.
+                        self._start_next()
                     scores.append(validation_auc(snapshot, *self.validation))
                     stop = monitor.update(-scores[-1], snapshot)
                 else:
@@ -625,12 +672,13 @@ class _StochasticLoop:
                     print(f"Iteration {epoch}, loss = {loss_curve[-1]:.8f}{extra}")
                 if stop:
                     self.stopped = True
-                    break
-                if self.validation is None and epoch < last_epoch:
-                    running = self._start_epoch(epoch + 1, params, opt_state)
-            # The stretch ended at last_epoch: its weights and optimizer state
-            # carry the next stretch on.
-            self.params, self.opt_state = params, opt_state
+                    return
+                if not more:
+                    return
+                if self.validation is None:
+                    self._start_next()
+                if epoch >= last_epoch or (keep_going is not None and not keep_going()):
+                    return
         except KeyboardInterrupt:
             # As MLPClassifier: an interrupted fit leaves a usable model.
             if not loss_curve:
@@ -641,13 +689,20 @@ class _StochasticLoop:
                 UserWarning,
             )
             self.stopped = True
-            # The newest weights: those of the epoch running or just ended
-            # (``params`` may have been handed to, and freed by, that epoch).
-            self.params = jax.block_until_ready(running)[0]
-        finally:
-            # No epoch outlives the stretch (one the stopping rule discarded
-            # still reads the training rows).
-            jax.block_until_ready(running)
+            if self._running is not None:
+                # The newest weights: those of the epoch running (the ones it
+                # started from were handed to it, and freed).
+                self.params = jax.block_until_ready(self._running)[0]
+                self._running = None
+        except BaseException:
+            self._wait()
+            raise
+
+    def _wait(self):
+        """Let an epoch still running end (it reads the training rows)."""
+        if self._running is not None:
+            jax.block_until_ready(self._running)
+            self._running = None
 
     def result(self):
         """The :class:`SolverResult` of the epochs run so far (float32, on
@@ -675,7 +730,10 @@ class _StochasticLoop:
         )
 
     def close(self):
-        """Free the training rows now, not at garbage collection."""
+        """Wait for an epoch still running (one the stopping rule discarded,
+        or one a stretch left started) and free the training rows now, not at
+        garbage collection."""
+        self._wait()
         if not self._closed:
             self._closed = True
             self.rows.delete()

@@ -471,3 +471,47 @@ def test_concurrent_fits_leave_the_blas_thread_count_alone():
     assert not errors
     after = [p["num_threads"] for p in threadpoolctl.threadpool_info()]
     assert after == before
+
+
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_a_fit_advanced_in_stretches_is_the_fit_advanced_at_once(
+    imbalanced, early_stopping
+):
+    from skpairauc._policy import resolve_policy
+    from skpairauc._validation import validate_fit_inputs
+
+    X, y = imbalanced
+    est = PairwiseAUCClassifier(
+        (8,), solver="adam", early_stopping=early_stopping, max_iter=12
+    )
+    inputs = validate_fit_inputs(est, X, y, None)
+    settings = {**est.get_params(), "alpha": 1.0}
+    policy = resolve_policy(
+        settings, inputs.y_encoded, inputs.n_classes, 0, inputs.sample_weight
+    )
+
+    def fit(stretches):
+        rng = np.random.default_rng(0)
+        params = init_scorer(rng, X.shape[1], (8,), 1, "relu")
+        stochastic = _training.StochasticFit(params, inputs, policy, settings, 0, rng)
+        try:
+            stochastic.start()
+            for last_epoch, keep_going in stretches:
+                stochastic.advance(last_epoch, keep_going)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                return stochastic.result()
+        finally:
+            stochastic.close()
+
+    answers = iter([True, False])  # a stretch ended by keep_going
+    at_once = fit([(12, None)])
+    in_stretches = fit([(3, None), (12, lambda: next(answers)), (12, None)])
+    assert at_once.n_iter == 12  # no early stop: every stretch trained
+    assert in_stretches.loss_curve == at_once.loss_curve
+    assert in_stretches.validation_scores == at_once.validation_scores
+    for ours, theirs in zip(
+        in_stretches.params["coefs"] + in_stretches.params["intercepts"],
+        at_once.params["coefs"] + at_once.params["intercepts"],
+    ):
+        np.testing.assert_array_equal(ours, theirs)
