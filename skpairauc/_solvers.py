@@ -254,13 +254,14 @@ def init_optimizer_state(params, config):
 
 
 # XLA options of a linear scorer's epoch loop. Without XLA's newer fusion
-# emitters its compile takes half the time (0.12 s against 0.21 s wall, 0.20
-# against 0.37 s of CPU, on 1e6 x 100) and it trains as fast (27,700 against
-# 27,500 steps/s). An MLP's loop also compiles in half the time, but trains
-# 14% slower (7,400 against 8,700 steps/s), and a program compiled once serves
-# every later fit from the disk cache, so the MLP keeps XLA's defaults; so do
-# the exact solver's programs (10-27% slower per L-BFGS iteration without
-# them). Measured by benchmarks/bench_compile_options.py.
+# emitters it compiles in about half the time and trains as fast (1e6 x 100,
+# medians of 5 fresh processes: 0.13 s against 0.23 s wall, 0.20 against
+# 0.39 s of CPU; 27,400 against 27,800 steps/s). An MLP(64)'s loop also
+# compiles in half the time but trains 12% slower (7,200 against 8,200
+# steps/s), and a program compiled once serves every later fit from the disk
+# cache, so the MLP keeps XLA's defaults; so do the exact solver's programs
+# (10-27% slower per L-BFGS iteration without them, in a one-off timing).
+# Measured by benchmarks/bench_compile_options.py.
 LINEAR_EPOCH_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 
