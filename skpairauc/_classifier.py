@@ -156,7 +156,10 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         at least 5 rows in the validation set (as in
         :class:`~sklearn.ensemble.HistGradientBoostingClassifier`).
     validation_fraction : float, default=0.1
-        Fraction of each class held out when ``early_stopping=True``.
+        Fraction of each class held out when ``early_stopping=True``. The
+        validation ROC AUC read after every epoch uses at most 20,000 of a
+        class's held-out rows (a uniform sample); the threshold is fitted on
+        all of them.
     threshold : {"balanced_accuracy", "f1", "prior"} or float, \
             default="balanced_accuracy"
         How the decision threshold on the score is chosen (binary problems):
@@ -240,7 +243,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         Lowest value of ``loss_curve_``.
     validation_scores_ : list of float or None
         Validation ROC AUC after each epoch (macro one-vs-rest for
-        multiclass) when ``early_stopping=True``, else None.
+        multiclass; on at most 20,000 held-out rows of each class) when
+        early stopping was used, else None.
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
 

@@ -31,6 +31,7 @@ from ._layout import (
     uniform_sides,
 )
 from ._monitor import StoppingMonitor, validation_auc
+from ._policy import scored_rows
 from ._scaling import fit_standardizer, fold, unfold
 from ._scorers import to_numpy
 
@@ -175,10 +176,11 @@ def stochastic_data(inputs, policy, settings, seed):
     standardizer = layout.standardizer
     validation = None
     if held_out is not None:  # standardised once, not at every epoch
+        scored = scored_rows(inputs.y_encoded, held_out, n_classes, seed)
         validation = (
-            padded_rows(inputs.X, held_out, len(held_out), n_columns, standardizer),
-            inputs.y_encoded[held_out],
-            inputs.sample_weight[held_out],
+            padded_rows(inputs.X, scored, len(scored), n_columns, standardizer),
+            inputs.y_encoded[scored],
+            inputs.sample_weight[scored],
         )
     return StochasticData(standardizer, layout, validation, uniform)
 

@@ -515,3 +515,45 @@ def test_a_fit_advanced_in_stretches_is_the_fit_advanced_at_once(
         at_once.params["coefs"] + at_once.params["intercepts"],
     ):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def test_early_stopping_scores_at_most_the_cap_of_each_class(monkeypatch):
+    from sklearn.datasets import make_classification
+    from sklearn.metrics import roc_auc_score
+
+    from skpairauc import _classifier, _policy
+
+    y = np.r_[np.zeros(900, int), np.ones(100, int), np.full(30, 2)]
+    held_out = np.arange(0, len(y), 2)
+    monkeypatch.setattr(_policy, "VALIDATION_SCORE_MAX_CLASS_ROWS", 40)
+    scored = _policy.scored_rows(y, held_out, 3, seed=0)
+    np.testing.assert_array_equal(np.bincount(y[scored]), [40, 40, 15])
+    assert np.isin(scored, held_out).all() and np.all(np.diff(scored) > 0)
+    np.testing.assert_array_equal(scored, _policy.scored_rows(y, held_out, 3, 0))
+    assert not np.array_equal(scored, _policy.scored_rows(y, held_out, 3, 1))
+
+    # In a fit: the scores are those of the sampled rows; the threshold is
+    # fitted on every held-out row.
+    X, y = make_classification(2000, 6, weights=[0.8], random_state=0)
+    clf = PairwiseAUCClassifier(
+        (), solver="adam", early_stopping=True, max_iter=5, random_state=0
+    )
+    fitted = {}
+    fit_decision = _classifier.fit_decision
+
+    def spy(scores, *args):
+        fitted["n_rows"] = len(scores)
+        return fit_decision(scores, *args)
+
+    monkeypatch.setattr(_classifier, "fit_decision", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
+    policy = _policy.resolve_policy(clf.get_params(), y, 2, seed)
+    scored = _policy.scored_rows(y, policy.held_out, 2, seed)
+    assert np.bincount(y[scored]).max() == 40 < np.bincount(y[policy.held_out]).max()
+    assert fitted["n_rows"] == len(policy.held_out)
+    assert clf.best_validation_score_ == pytest.approx(
+        roc_auc_score(y[scored], clf.decision_function(X[scored])), abs=1e-6
+    )
