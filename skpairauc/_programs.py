@@ -296,6 +296,29 @@ def _release(lock):
             pass
 
 
+# XLA options this jaxlib does not know (an older XLA): left out of later
+# compiles in this process.
+_unknown_options = set()
+
+
+def _compile(lowered, options):
+    """``lowered.compile()`` with the XLA ``options`` this jaxlib knows: an
+    option is a speed-up, never a reason for a fit to fail (an older XLA
+    refuses an option it does not know)."""
+    options = {k: v for k, v in (options or {}).items() if k not in _unknown_options}
+    while True:
+        try:
+            return lowered.compile(compiler_options=options or None)
+        except Exception as error:
+            unknown = [
+                k for k in options if f"No such compile option: '{k}'" in str(error)
+            ]
+            if not unknown:
+                raise
+            _unknown_options.update(unknown)
+            options = {k: v for k, v in options.items() if k not in unknown}
+
+
 def get(name, build, static, args, donate_argnums=(), compiler_options=None):
     """The compiled program ``name`` for ``static`` settings and ``args``' shapes.
 
@@ -352,7 +375,7 @@ def get(name, build, static, args, donate_argnums=(), compiler_options=None):
         else:
             function = jax.jit(build(static), donate_argnums=donate_argnums)
             lowered = function.lower(*jax.tree.unflatten(treedef, specs))
-            compiled = lowered.compile(compiler_options=compiler_options)
+            compiled = _compile(lowered, compiler_options)
             STATS["compiled"] += 1
             if path is not None:
                 _save(path, compiled)

@@ -516,3 +516,33 @@ def test_no_lock_without_a_writable_directory(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     assert _programs._claim(blocker / "program.bin") is None
+
+
+def test_an_xla_option_this_jaxlib_does_not_know_is_left_out(monkeypatch):
+    # An older XLA refuses an option it does not know (jaxlib 0.4.30 has no
+    # xla_cpu_use_fusion_emitters): the program compiles without it.
+    import jax
+    import jax.numpy as jnp
+
+    from skpairauc import _programs
+
+    monkeypatch.setattr(_programs, "_unknown_options", set())
+    monkeypatch.setenv("SKPAIRAUC_CACHE_DIR", "")
+    option = "xla_skpairauc_test_no_such_option"
+    program = _programs.get(
+        "test_unknown_option",
+        lambda static: lambda x: x * static,
+        2.0,
+        (jax.ShapeDtypeStruct((3,), np.float32),),
+        compiler_options={option: True},
+    )
+    np.testing.assert_array_equal(program(jnp.ones(3, np.float32)), [2.0, 2.0, 2.0])
+    assert _programs._unknown_options == {option}
+    # Any other compile error still reaches the caller.
+
+    class Refusing:
+        def compile(self, compiler_options=None):
+            raise RuntimeError("INVALID_ARGUMENT: out of registers")
+
+    with pytest.raises(RuntimeError, match="out of registers"):
+        _programs._compile(Refusing(), {"xla_cpu_use_fusion_emitters": False})
