@@ -490,16 +490,6 @@ class StochasticFit:
         returns False."""
         self._loop.advance(last_epoch, keep_going)
 
-    @property
-    def n_epochs(self):
-        return self._loop.n_epochs
-
-    @property
-    def finished(self):
-        """Whether no epoch is left: stopped, or ``max_iter`` epochs run."""
-        loop = self._loop
-        return loop.stopped or loop.n_epochs >= self.settings["max_iter"]
-
     def best_validation_score(self, n_epochs=None):
         """The best validation ROC AUC of the first ``n_epochs`` epochs (all
         so far when None); None without validation."""
