@@ -148,11 +148,11 @@ class ProgramClock:
         self._get = _programs.get
         _programs.get = self.get
 
-    def get(self, name, build, static, args, donate_argnums=()):
+    def get(self, name, build, static, args, **options):
         stats = self._programs.STATS
         before = stats["compiled"], stats["loaded"]
         start = time.perf_counter()
-        program = self._get(name, build, static, args, donate_argnums)
+        program = self._get(name, build, static, args, **options)
         seconds = time.perf_counter() - start
         record = self.records.setdefault(
             id(program),
