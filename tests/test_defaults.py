@@ -266,6 +266,54 @@ def test_an_error_in_a_fold_fit_reaches_the_caller(monkeypatch, split):
     assert not hasattr(clf, "coefs_") and not hasattr(clf, "capacity_fold_scores_")
 
 
+def test_an_error_in_one_large_data_candidate_ends_the_others(monkeypatch):
+    # The MLP's selection fails while the linear candidate, done first, trains
+    # on: the error reaches the caller, the linear fit stops within an epoch
+    # or two, and no thread outlives the fit.
+    import threading
+
+    from skpairauc import _classifier, _training
+
+    monkeypatch.setattr(_classifier, "available_cores", lambda: 2)
+    real_advance, real_close = (
+        _training.StochasticFit.advance,
+        _training.StochasticFit.close,
+    )
+    linear, at_error, at_close = [], [], []
+
+    def failing(self, last_epoch, keep_going=None):
+        if len(self.params["coefs"]) == 1:
+            linear.append(self)
+            return real_advance(self, last_epoch, keep_going)
+        at_error.append(linear[0]._loop.n_epochs)  # its thread started first
+        raise RuntimeError("MLP selection failed")
+
+    def close(self):
+        if self in linear:
+            at_close.append(self._loop.n_epochs)
+        real_close(self)
+
+    monkeypatch.setattr(_training.StochasticFit, "advance", failing)
+    monkeypatch.setattr(_training.StochasticFit, "close", close)
+    X, y = make_classification(n_samples=3000, n_features=5, random_state=0)
+    # Alone, the linear fit would train all 3,000 epochs (no early stop).
+    max_iter = 3000
+    clf = PairwiseAUCClassifier(
+        solver="adam",
+        early_stopping=True,
+        max_iter=max_iter,
+        n_iter_no_change=max_iter,
+        random_state=0,
+    )
+    with pytest.raises(RuntimeError, match="MLP selection failed"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coefs_")
+    assert [t for t in threading.enumerate() if t.name.startswith("skpairauc")] == []
+    # The MLP failed while the linear fit was racing, which then stopped.
+    assert at_error[0] < max_iter - 100
+    assert at_close[0] <= at_error[0] + 3
+
+
 # ------------------------------------------------------------ warnings
 def test_no_convergence_warning_on_an_easy_table():
     X, y = make_classification(n_samples=1000, n_features=20, random_state=0)
