@@ -495,7 +495,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             finally:
                 if ahead is not None:
                     ahead.join()
-        if self.verbose and len(grid) > 1:
+        if self.verbose and len(grid) > 1 and policy.held_out is None:
+            # (The large-data selection says what it chose before training on.)
             print(f"Chose hidden_layer_sizes={chosen.hidden}, alpha={chosen.alpha}")
         coefs = result.params["coefs"]
         intercepts = [*result.params["intercepts"], np.zeros(coefs[-1].shape[1])]
@@ -595,7 +596,12 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             race = len(fits) <= n_workers
             lock, n_done, decided = threading.Lock(), [0], threading.Event()
 
-            def select(fit):
+            def select(fit, candidate):
+                if self.verbose:
+                    print(
+                        f"Selection: hidden_layer_sizes={candidate.hidden}, "
+                        f"alpha={candidate.alpha}, its first {epochs} epochs"
+                    )
                 try:
                     fit.start(data)
                     fit.advance(epochs)
@@ -611,12 +617,17 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                         settings["max_iter"], keep_going=lambda: not decided.is_set()
                     )
 
-            run_in_threads(
-                select, [(fit,) for fit in fits], n_workers, "skpairauc-select"
-            )
+            run_in_threads(select, list(zip(fits, grid)), n_workers, "skpairauc-select")
             compiling.result()
             scores = np.array([fit.best_validation_score(epochs) for fit in fits])
             best = int(np.argmax(scores))
+            if self.verbose:
+                print(
+                    f"Chose hidden_layer_sizes={grid[best].hidden}, "
+                    f"alpha={grid[best].alpha} (best validation ROC AUC of the "
+                    f"selection epochs: {', '.join(f'{v:.6f}' for v in scores)}); "
+                    "it trains on"
+                )
             for i, fit in enumerate(fits):
                 if i != best:
                     fit.close()  # free its rows before the winner trains on

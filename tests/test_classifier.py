@@ -9,6 +9,7 @@ import jax
 import numpy as np
 import pytest
 from scipy.special import expit
+from sklearn.datasets import make_classification
 from sklearn.metrics import roc_auc_score
 
 from skpairauc import PairwiseAUCClassifier, _solvers
@@ -325,3 +326,23 @@ def test_early_stopping_auto_turns_on_for_large_stochastic_fits():
     y_rare[:20] = 1
     rare = PairwiseAUCClassifier(solver="adam", max_iter=2, random_state=0)
     assert not rare.fit(X, y_rare).early_stopping_
+
+
+def test_verbose_large_data_selection_says_what_trains(capsys):
+    X, y = make_classification(n_samples=3000, n_features=5, random_state=0)
+    PairwiseAUCClassifier(
+        solver="adam", early_stopping=True, max_iter=12, verbose=True, random_state=0
+    ).fit(X, y)
+    out = capsys.readouterr().out.splitlines()
+    starts = [i for i, line in enumerate(out) if line.startswith("Selection: ")]
+    chose = [i for i, line in enumerate(out) if line.startswith("Chose ")]
+    assert [out[i] for i in starts] == [
+        "Selection: hidden_layer_sizes=(), alpha=1.0, its first 10 epochs",
+        "Selection: hidden_layer_sizes=(64,), alpha=1.0, its first 10 epochs",
+    ]
+    # Each candidate's epochs follow its line, then the choice, then the
+    # winner's further epochs (from epoch 11).
+    assert out[starts[0] + 1].startswith("Iteration 1, ")
+    assert out[starts[1] + 1].startswith("Iteration 1, ")
+    assert len(chose) == 1 and chose[0] > starts[1]
+    assert out[chose[0] + 1].startswith("Iteration 11, ")
