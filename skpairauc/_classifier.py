@@ -604,7 +604,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                     )
                 try:
                     fit.start(data)
-                    fit.advance(epochs)
+                    # Until every candidate is done, only a failure sets
+                    # `decided`: then no choice will be made, so stop.
+                    fit.advance(epochs, keep_going=lambda: not decided.is_set())
                 except BaseException:
                     decided.set()  # no choice will be made: end the race
                     raise

@@ -266,11 +266,14 @@ def test_an_error_in_a_fold_fit_reaches_the_caller(monkeypatch, split):
     assert not hasattr(clf, "coefs_") and not hasattr(clf, "capacity_fold_scores_")
 
 
-def test_an_error_in_one_large_data_candidate_ends_the_others(monkeypatch):
-    # The MLP's selection fails while the linear candidate, done first, trains
-    # on: the error reaches the caller, the linear fit stops within an epoch
-    # or two, and no thread outlives the fit.
+@pytest.mark.parametrize("during", ["selection", "race"])
+def test_an_error_in_one_large_data_candidate_ends_the_others(monkeypatch, during):
+    # The MLP's selection fails while the linear candidate trains (in its
+    # selection epochs, or racing on after them): the error reaches the
+    # caller, the linear fit stops within an epoch or two, and no thread
+    # outlives the fit.
     import threading
+    import time
 
     from skpairauc import _classifier, _training
 
@@ -279,13 +282,30 @@ def test_an_error_in_one_large_data_candidate_ends_the_others(monkeypatch):
         _training.StochasticFit.advance,
         _training.StochasticFit.close,
     )
+    real_validation_auc = _training.validation_auc
     linear, at_error, at_close = [], [], []
+    mlp_ready = threading.Event()
+
+    def slow_linear_validation(params, *args):
+        if len(params["coefs"]) == 1:
+            # The linear fit waits for the MLP's program (its compile may end
+            # after the linear's), then takes 20 ms an epoch.
+            mlp_ready.wait(60)
+            time.sleep(0.02)
+        return real_validation_auc(params, *args)
 
     def failing(self, last_epoch, keep_going=None):
         if len(self.params["coefs"]) == 1:
             linear.append(self)
             return real_advance(self, last_epoch, keep_going)
-        at_error.append(linear[0]._loop.n_epochs)  # its thread started first
+        mlp_ready.set()
+        after = 0 if during == "selection" else 10  # its selection epochs
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+            linear and linear[0]._loop is not None and linear[0]._loop.n_epochs > after
+        ):
+            time.sleep(0.0005)
+        at_error.append(linear[0]._loop.n_epochs)
         raise RuntimeError("MLP selection failed")
 
     def close(self):
@@ -293,11 +313,12 @@ def test_an_error_in_one_large_data_candidate_ends_the_others(monkeypatch):
             at_close.append(self._loop.n_epochs)
         real_close(self)
 
+    monkeypatch.setattr(_training, "validation_auc", slow_linear_validation)
     monkeypatch.setattr(_training.StochasticFit, "advance", failing)
     monkeypatch.setattr(_training.StochasticFit, "close", close)
     X, y = make_classification(n_samples=3000, n_features=5, random_state=0)
-    # Alone, the linear fit would train all 3,000 epochs (no early stop).
-    max_iter = 3000
+    # Alone, the linear fit would train all 200 epochs (no early stop).
+    max_iter = 200
     clf = PairwiseAUCClassifier(
         solver="adam",
         early_stopping=True,
@@ -309,9 +330,11 @@ def test_an_error_in_one_large_data_candidate_ends_the_others(monkeypatch):
         clf.fit(X, y)
     assert not hasattr(clf, "coefs_")
     assert [t for t in threading.enumerate() if t.name.startswith("skpairauc")] == []
-    # The MLP failed while the linear fit was racing, which then stopped.
-    assert at_error[0] < max_iter - 100
-    assert at_close[0] <= at_error[0] + 3
+    if during == "selection":
+        assert 0 < at_error[0] < 10
+    else:
+        assert 10 < at_error[0] < 20
+    assert at_close[0] <= at_error[0] + 2
 
 
 # ------------------------------------------------------------ warnings
