@@ -589,12 +589,14 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             )
             data = laying_out.result()
             epochs = selection_epochs(data.layout.steps_per_epoch, settings["max_iter"])
-            # Verbose fits print in order, from one thread.
-            n_workers = 1 if self.verbose else min(FOLD_WORKERS, available_cores())
+            n_workers = self._n_workers()
             # With a thread per candidate, one that is done early trains on
             # until every candidate is done.
             race = len(fits) <= n_workers
             lock, n_done, decided = threading.Lock(), [0], threading.Event()
+
+            def undecided():
+                return not decided.is_set()
 
             def select(fit, candidate):
                 if self.verbose:
@@ -606,7 +608,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                     fit.start(data)
                     # Until every candidate is done, only a failure sets
                     # `decided`: then no choice will be made, so stop.
-                    fit.advance(epochs, keep_going=lambda: not decided.is_set())
+                    fit.advance(epochs, keep_going=undecided)
                 except BaseException:
                     decided.set()  # no choice will be made: end the race
                     raise
@@ -615,9 +617,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                     if n_done[0] == len(fits):
                         decided.set()
                 if race:
-                    fit.advance(
-                        settings["max_iter"], keep_going=lambda: not decided.is_set()
-                    )
+                    fit.advance(settings["max_iter"], keep_going=undecided)
 
             run_in_threads(select, list(zip(fits, grid)), n_workers, "skpairauc-select")
             compiling.result()
@@ -709,13 +709,16 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             with warnings.catch_warnings():
                 # A fold fit that stops early only scores a candidate.
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                # Verbose fits print in order, from one thread.
-                n_workers = 1 if self.verbose else min(FOLD_WORKERS, available_cores())
-                run_in_threads(fold_score, fits, n_workers, "skpairauc-fold")
+                run_in_threads(fold_score, fits, self._n_workers(), "skpairauc-fold")
         except BaseException:
             ahead.join()
             raise
         return scores, ahead
+
+    def _n_workers(self):
+        """Threads for the fits of a selection: at most ``FOLD_WORKERS`` and
+        the cores available; one for verbose fits, which print in order."""
+        return 1 if self.verbose else min(FOLD_WORKERS, available_cores())
 
     def _initial_params(self, rng, hidden, n_features, n_classes, warm_start=False):
         """Initial parameters and whether they are the fitted ones (on raw

@@ -37,6 +37,9 @@ AUTO_EXACT_MAX_PAIRS = 2**24
 # the smaller class, whose rows are all kept up to the cap; the threshold and
 # the probability map are still fitted on every held-out row.
 VALIDATION_SCORE_MAX_CLASS_ROWS = 20_000
+# The stream of the fit's seed that samples them (the layout uses stream 1,
+# see skpairauc._training).
+_SCORED_ROWS_STREAM = 2
 
 
 def scored_rows(y_encoded, held_out, n_classes, seed):
@@ -55,11 +58,6 @@ def scored_rows(y_encoded, held_out, n_classes, seed):
             )
         kept.append(members)
     return np.sort(np.concatenate(kept))
-
-
-# The stream of the fit's seed that samples the scored rows (the layout uses
-# stream 1, see skpairauc._training).
-_SCORED_ROWS_STREAM = 2
 
 
 class Policy(NamedTuple):

@@ -112,31 +112,23 @@ def _weighted_rows(inputs, policy):
     )
 
 
-def train(params, inputs, policy, settings, seed, rng, warm_start=False, data=None):
-    """Train with the policy's solver; returns a :class:`SolverResult`.
-
-    ``data``: the :class:`StochasticData` of these inputs, policy and
-    settings, if it was built ahead (:func:`stochastic_data_ahead`).
-    """
+def train(params, inputs, policy, settings, seed, rng, warm_start=False):
+    """Train with the policy's solver; returns a :class:`SolverResult`."""
     policy = _weighted_rows(inputs, policy)
     if policy.solver == "lbfgs":
         prepared = _prepare(params, inputs, policy, raw_params=warm_start)
         return train_exact(prepared, inputs, policy, settings)
-    return train_stochastic(
-        params, inputs, policy, settings, seed, rng, warm_start, data
-    )
+    return train_stochastic(params, inputs, policy, settings, seed, rng, warm_start)
 
 
 class StochasticData(NamedTuple):
     """What a stochastic fit trains on, whatever its scorer: the
-    standardisation, the training layout, the standardised validation rows
-    with their labels and weights (or None), and whether windows sample the
-    pairs (``uniform``)."""
+    standardisation, the training layout, and the standardised validation
+    rows with their labels and weights (or None)."""
 
     standardizer: object
     layout: object
     validation: tuple | None
-    uniform: bool
 
 
 # The stream of the fit's seed that shuffles the stochastic layout, apart from
@@ -182,13 +174,13 @@ def stochastic_data(inputs, policy, settings, seed):
             inputs.y_encoded[scored],
             inputs.sample_weight[scored],
         )
-    return StochasticData(standardizer, layout, validation, uniform)
+    return StochasticData(standardizer, layout, validation)
 
 
 def stochastic_data_ahead(inputs, policy, settings, seed):
     """Start :func:`stochastic_data` in a background thread (NumPy copies
-    release the GIL): on large data the default lays out all rows while it
-    scores its candidate scorers on a subsample. Returns the
+    release the GIL): on large data the default lays out all rows while its
+    candidates' programs compile. Returns the
     :class:`~skpairauc._solvers.Background`; ``result()`` is the data."""
     return _solvers.Background(
         lambda: stochastic_data(inputs, policy, settings, seed), name="skpairauc-data"
@@ -376,15 +368,13 @@ def _stalled_at_round_off(curve, window=3):
     return len(recent) > 1 and np.ptp(recent) <= 1e-5 * max(abs(recent[-1]), 1e-3)
 
 
-def train_stochastic(
-    params, inputs, policy, settings, seed, rng, warm_start=False, data=None
-):
+def train_stochastic(params, inputs, policy, settings, seed, rng, warm_start=False):
     """Adam or SGD on sampled batches, with the stopping rule of
     :class:`~skpairauc._monitor.StoppingMonitor`: a :class:`StochasticFit`
     advanced to ``max_iter`` epochs at once."""
     fit = StochasticFit(params, inputs, policy, settings, seed, rng, warm_start)
     try:
-        fit.start(data)
+        fit.start()
         fit.advance(settings["max_iter"])
         return fit.result()
     finally:
@@ -527,7 +517,7 @@ _blas_limited = False
 @contextlib.contextmanager
 def _one_blas_thread():
     """NumPy's BLAS on one thread while the block runs (see
-    :meth:`_StochasticLoop.run`), unless another fit holds that limit."""
+    :meth:`_StochasticLoop.advance`), unless another fit holds that limit."""
     global _blas_limited
     with _blas_limit_lock:
         holder = not _blas_limited
