@@ -31,12 +31,12 @@ from ._capacity import (
     validation_candidates,
 )
 from ._fork import check_not_forked_after_jax
-from ._layout import available_cores, run_in_threads
 from ._losses import LOSSES
 from ._monitor import scores_auc
 from ._optimizers import EXACT_SOLVERS, OPTIMIZERS
 from ._policy import resolve_policy
 from ._scorers import ACTIVATIONS, init_scorer, score_rows
+from ._threads import Background, available_cores, run_in_threads
 from ._threshold import THRESHOLD_STRATEGIES, fit_decision
 from ._validation import (
     FitInputs,
@@ -566,7 +566,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         finished by the time the MLP's selection epochs end
         (``benchmarks/bench_speed.py``, floor 3e).
         """
-        from . import _solvers, _training
+        from . import _training
 
         laying_out = _training.stochastic_data_ahead(inputs, policy, settings, seed)
         fits, compiling = [], None
@@ -584,9 +584,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                         compile_ahead=False,
                     )
                 )
-            compiling = _solvers.Background(
-                lambda: [fit.compile() for fit in reversed(fits)]
-            )
+            compiling = Background(lambda: [fit.compile() for fit in reversed(fits)])
             data = laying_out.result()
             epochs = selection_epochs(data.layout.steps_per_epoch, settings["max_iter"])
             n_workers = self._n_workers()
@@ -709,7 +707,13 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             with warnings.catch_warnings():
                 # A fold fit that stops early only scores a candidate.
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                run_in_threads(fold_score, fits, self._n_workers(), "skpairauc-fold")
+                # Held here, in this thread, for every fold fit: a fold fit
+                # that ends would otherwise restore the BLAS threads under
+                # the one still running (see _training.one_blas_thread).
+                with _training.one_blas_thread():
+                    run_in_threads(
+                        fold_score, fits, self._n_workers(), "skpairauc-fold"
+                    )
         except BaseException:
             ahead.join()
             raise

@@ -19,12 +19,12 @@ similar size share one compiled training program.
 
 import math
 import mmap
-import os
-from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
+
+from ._threads import available_cores, run_in_threads
 
 _MAPPED_MIN_BYTES = 1 << 24
 
@@ -167,37 +167,6 @@ COPY_BLOCK_ELEMENTS = 1 << 20
 # releases the GIL while it copies): 1e6 x 100 copied and standardised in
 # 0.11 s instead of 0.20 s.
 _THREADED_COPY_MIN_ELEMENTS = 1 << 22
-
-
-def available_cores():
-    """The threads skpairauc's own parallel sections may use: the cores this
-    process may run on, capped by ``OMP_NUM_THREADS`` when it is set (the
-    usual cap of numerical libraries' threads, which joblib's workers get
-    when ``GridSearchCV(n_jobs=k)`` shares the cores between them)."""
-    if hasattr(os, "sched_getaffinity"):
-        cores = len(os.sched_getaffinity(0))
-    else:
-        cores = os.cpu_count() or 1
-    cap = os.environ.get("OMP_NUM_THREADS", "").strip()
-    if cap.isdigit() and int(cap) > 0:
-        cores = min(cores, int(cap))
-    return cores
-
-
-def run_in_threads(function, arguments, n_workers, name):
-    """``function(*args)`` for each ``args`` of ``arguments``, shared between
-    ``n_workers`` threads (in this thread when it is 1). The first error
-    reaches the caller, and the calls not started by then are dropped."""
-    if n_workers <= 1:
-        for args in arguments:
-            function(*args)
-        return
-    pool = ThreadPoolExecutor(n_workers, thread_name_prefix=name)
-    try:
-        for done in [pool.submit(function, *args) for args in arguments]:
-            done.result()
-    finally:
-        pool.shutdown(cancel_futures=True)
 
 
 def _n_copy_workers(n_elements):

@@ -10,7 +10,6 @@ size) reuses the compiled program. ``TRACE_COUNTS`` counts traces; the tests
 use it to prove that a second fit does not recompile.
 """
 
-import threading
 from collections import Counter
 from functools import partial
 from typing import NamedTuple
@@ -291,38 +290,6 @@ def run_epoch(*args):
     params, X, bounds = arrays[0], arrays[5], arrays[7]
     program = epoch_program(params, X.shape[0], X.shape[1], bounds.shape[0], config)
     return program(*arrays)
-
-
-class Background:
-    """Run ``work`` in a thread that belongs to one fit.
-
-    The fit takes its value with ``result()`` before it needs it and in any
-    case joins it before it returns (``join()`` from a ``finally``), so no
-    thread outlives the fit that started it, and an error in ``work``
-    reaches the caller.
-    """
-
-    def __init__(self, work, name="skpairauc-compile"):
-        self._error = self._value = None
-
-        def run():
-            try:
-                self._value = work()
-            except BaseException as error:  # passed on by result()
-                self._error = error
-
-        self._thread = threading.Thread(target=run, name=name, daemon=True)
-        self._thread.start()
-
-    def join(self):
-        self._thread.join()
-
-    def result(self):
-        """``work()``'s return value (waits for it), or its exception."""
-        self.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 def _exact_value_and_grad(config):

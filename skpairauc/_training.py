@@ -1,10 +1,15 @@
-"""Run a solver on laid-out data and return what it learnt (imports JAX).
+"""Run a solver on laid-out data and return what it learnt.
 
 This is the only module the estimator imports to train, and it imports it
-inside ``fit``: importing the package, unpickling a model and predicting need
-neither JAX nor optax. Each ``train_*`` function lays out the data
+inside ``fit``. Each ``train_*`` function lays out the data
 (:mod:`skpairauc._layout`), runs the jitted loops of :mod:`skpairauc._solvers`
-and returns a :class:`SolverResult`; it sets nothing on the estimator.
+(or, for a small exact fit, the NumPy objective of
+:mod:`skpairauc._host_objective`) and returns a :class:`SolverResult`; it sets
+nothing on the estimator.
+
+JAX (with :mod:`skpairauc._solvers`) is imported by the functions that compile
+or run a program, not with this module: importing the package, unpickling a
+model, predicting and an exact fit on small data need neither JAX nor optax.
 """
 
 import contextlib
@@ -12,12 +17,11 @@ import threading
 import warnings
 from typing import NamedTuple
 
-import jax
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
-from . import _lbfgs, _solvers
+from . import _host_objective, _lbfgs
 from ._layout import (
     MAX_STEPS_PER_EPOCH,
     bucket_length,
@@ -34,6 +38,7 @@ from ._monitor import StoppingMonitor, validation_auc
 from ._policy import scored_rows
 from ._scaling import fit_standardizer, fold, unfold
 from ._scorers import to_numpy
+from ._threads import Background
 
 
 class SolverResult(NamedTuple):
@@ -181,8 +186,8 @@ def stochastic_data_ahead(inputs, policy, settings, seed):
     """Start :func:`stochastic_data` in a background thread (NumPy copies
     release the GIL): on large data the default lays out all rows while its
     candidates' programs compile. Returns the
-    :class:`~skpairauc._solvers.Background`; ``result()`` is the data."""
-    return _solvers.Background(
+    :class:`~skpairauc._threads.Background`; ``result()`` is the data."""
+    return Background(
         lambda: stochastic_data(inputs, policy, settings, seed), name="skpairauc-data"
     )
 
@@ -203,6 +208,8 @@ def _unflatten(theta, params):
 
 
 def _exact_config(settings):
+    from . import _solvers
+
     return _solvers.ExactConfig(
         activation=settings["activation"],
         loss=settings["loss"],
@@ -213,6 +220,8 @@ def _exact_config(settings):
 def _param_specs(sizes):
     """Float32 shapes of a scorer's parameters, for layer sizes
     ``[n_columns, *hidden_layer_sizes, n_outputs]`` (compiling needs no more)."""
+    import jax
+
     struct = jax.ShapeDtypeStruct
     return {
         "coefs": [struct(shape, np.float32) for shape in zip(sizes, sizes[1:])],
@@ -223,13 +232,26 @@ def _param_specs(sizes):
 def exact_programs_ahead(jobs, n_features, n_classes, settings):
     """Start getting, in a background thread, the exact programs that fits
     of ``jobs`` will ask for: ``(hidden_layer_sizes, y_train)`` pairs, with
-    ``y_train`` the encoded labels of a fit's rows of positive weight.
+    ``y_train`` the encoded labels of a fit's rows of positive weight. Jobs
+    whose fit runs on the host (:func:`skpairauc._host_objective.runs_on_host`)
+    need no program.
 
     Cross-validation runs the linear folds while the MLP's program compiles on
     another core, and the refit finds its program ready. Returns the
-    :class:`~skpairauc._solvers.Background`; the caller joins it. A
+    :class:`~skpairauc._threads.Background`; the caller joins it. A
     compile error reaches the fit that asks for that program.
     """
+    jobs = [
+        (hidden, y_train)
+        for hidden, y_train in jobs
+        if not _host_objective.runs_on_host(y_train, n_classes)
+    ]
+    if not jobs:
+        return Background(lambda: None)
+    import jax
+
+    from . import _solvers
+
     config = _exact_config(settings)
     n_tasks = len(task_classes(n_classes))
     n_outputs = 1 if n_classes == 2 else n_classes
@@ -250,7 +272,7 @@ def exact_programs_ahead(jobs, n_features, n_classes, settings):
             )
             _solvers.exact_program(params, n_rows, n_columns, pairs, config)
 
-    return _solvers.Background(work)
+    return Background(work)
 
 
 # L-BFGS also stops when an iteration lowers the objective (a mean pair loss,
@@ -263,8 +285,9 @@ EXACT_FTOL_PER_TOL = 1e-2
 
 
 def train_exact(prepared, inputs, policy, settings):
-    """Minimise the exact all-pairs objective with SciPy's L-BFGS-B on the
-    host, each value and gradient from one compiled program."""
+    """Minimise the exact all-pairs objective with a small L-BFGS on the
+    host, each value and gradient from one compiled program, or, on small
+    data, from the NumPy objective of :mod:`skpairauc._host_objective`."""
     layout = exact_layout(
         inputs.X,
         inputs.y_encoded,
@@ -274,31 +297,47 @@ def train_exact(prepared, inputs, policy, settings):
         prepared.n_columns,
         prepared.standardizer,
     )
-    config = _exact_config(settings)
     params = prepared.params
-    program = _solvers.exact_program(
-        params, layout.rows.shape[0], layout.rows.shape[1], layout.pairs, config
-    )
-    rows = jax.device_put(layout.rows)
-    pairs = jax.device_put(layout.pairs)
     reg = np.float32(settings["alpha"] / layout.total_weight)
+    on_host = _host_objective.runs_on_host(
+        inputs.y_encoded[policy.train], inputs.n_classes
+    )
+    if on_host:
+        shapes = [np.shape(a) for a in (*params["coefs"], *params["intercepts"])]
+        objective = _host_objective.HostObjective(
+            layout.rows,
+            layout.pairs,
+            shapes,
+            settings["activation"],
+            settings["loss"],
+            float(settings["margin"]),
+            reg,
+        )
+    else:
+        objective = _compiled_objective(params, layout, settings, reg)
 
     def value_and_grad(theta):
-        value, grad = program(theta.astype(np.float32), rows, pairs, reg)
-        value, grad = float(value), np.asarray(grad, dtype=np.float64)
+        value, grad = objective(theta)
         if not np.all(np.isfinite(grad)):
             value = np.inf
         return value, grad
 
     max_iter = settings["max_iter"]
-    result = _lbfgs.minimize(
-        value_and_grad,
-        _flatten(params),
-        max_iter=max_iter,
-        gtol=settings["tol"],
-        ftol=settings["tol"] * EXACT_FTOL_PER_TOL,
-    )
-    rows.delete()  # free the padded copy of X now, not at garbage collection
+    # The host objective's matrix products on one BLAS thread: the default
+    # fits two folds at once on two cores, and OpenBLAS threads on top of
+    # that slowed the evaluations of an MLP(64) on 667 rows from 0.5 to 1.0-1.7
+    # ms (and a thread count that changes between fits changes the result's
+    # round-off).
+    with one_blas_thread() if on_host else contextlib.nullcontext():
+        result = _lbfgs.minimize(
+            value_and_grad,
+            _flatten(params),
+            max_iter=max_iter,
+            gtol=settings["tol"],
+            ftol=settings["tol"] * EXACT_FTOL_PER_TOL,
+        )
+    if not on_host:
+        objective.close()
     theta, n_iter, curve = result.x, result.n_iter, result.curve
     start = curve[0]
     if not np.isfinite(start):
@@ -335,6 +374,34 @@ def train_exact(prepared, inputs, policy, settings):
     return SolverResult(
         _finish(final, prepared, inputs.X.shape[1]), n_iter, n_iter, curve, None
     )
+
+
+class _compiled_objective:
+    """``theta -> (value, float64 gradient)`` from the compiled exact program
+    (imports JAX); ``close()`` frees the device copy of the rows now, not at
+    garbage collection."""
+
+    def __init__(self, params, layout, settings, reg):
+        import jax
+
+        from . import _solvers
+
+        config = _exact_config(settings)
+        self.program = _solvers.exact_program(
+            params, layout.rows.shape[0], layout.rows.shape[1], layout.pairs, config
+        )
+        self.rows = jax.device_put(layout.rows)
+        self.pairs = jax.device_put(layout.pairs)
+        self.reg = reg
+
+    def __call__(self, theta):
+        value, grad = self.program(
+            theta.astype(np.float32), self.rows, self.pairs, self.reg
+        )
+        return float(value), np.asarray(grad, dtype=np.float64)
+
+    def close(self):
+        self.rows.delete()
 
 
 # At max_iter, L-BFGS warns only if the objective was still falling
@@ -409,6 +476,8 @@ class StochasticFit:
         warm_start=False,
         compile_ahead=True,
     ):
+        from . import _solvers
+
         policy = _weighted_rows(inputs, policy)
         self.params, self.inputs, self.policy = params, inputs, policy
         self.settings, self.seed, self.rng = settings, seed, rng
@@ -428,11 +497,13 @@ class StochasticFit:
         # standardises and lays out the data: both release the GIL. The
         # program lands in skpairauc._programs, where the loop finds it (or
         # waits for it).
-        self._compiling = _solvers.Background(self.compile) if compile_ahead else None
+        self._compiling = Background(self.compile) if compile_ahead else None
         self._prepared = self._loop = None
 
     def compile(self):
         """Get the fit's epoch program (compiled, or loaded from the cache)."""
+        from . import _solvers
+
         n_columns = _n_columns(self.inputs, self.policy)
         sizes = [n_columns, *(W.shape[1] for W in self.params["coefs"])]
         _solvers.epoch_program(
@@ -510,22 +581,29 @@ class StochasticFit:
 # the count itself, in its own thread. (Limits set in one thread and restored
 # in another, or nested contexts ending out of order, left the process on one
 # BLAS thread after two concurrent fits.)
+# The controller is made once (finding the loaded BLAS libraries takes 3-8 ms;
+# a limit from it, 10 us): small exact fits take the limit once each, and the
+# default's selection makes about 25 of them.
 _blas_limit_lock = threading.Lock()
 _blas_limited = False
+_blas_controller = None
 
 
 @contextlib.contextmanager
-def _one_blas_thread():
+def one_blas_thread():
     """NumPy's BLAS on one thread while the block runs (see
-    :meth:`_StochasticLoop.advance`), unless another fit holds that limit."""
-    global _blas_limited
+    :meth:`_StochasticLoop.advance` and :func:`train_exact`), unless another
+    fit holds that limit."""
+    global _blas_limited, _blas_controller
     with _blas_limit_lock:
         holder = not _blas_limited
         _blas_limited = True
+        if holder and _blas_controller is None:
+            _blas_controller = ThreadpoolController()
     if not holder:
         yield
         return
-    limit = threadpool_limits(limits=1, user_api="blas")
+    limit = _blas_controller.limit(limits=1, user_api="blas")
     try:
         yield
     finally:
@@ -534,12 +612,22 @@ def _one_blas_thread():
             _blas_limited = False
 
 
+def _block_until_ready(arrays):
+    import jax
+
+    return jax.block_until_ready(arrays)
+
+
 class _StochasticLoop:
     """The epochs of a stochastic fit, pipelined: XLA trains epoch ``k + 1``
     while NumPy validates epoch ``k``. :meth:`advance` trains in stretches
     (see :class:`StochasticFit`)."""
 
     def __init__(self, config, layout, settings, seed, rng, validation, params):
+        import jax
+
+        from . import _solvers
+
         self.config, self.layout, self.settings = config, layout, settings
         self.seed, self.rng, self.validation = seed, rng, validation
         self.n_tasks = len(layout.task_bounds)
@@ -598,13 +686,13 @@ class _StochasticLoop:
         1.15-1.2 s with two BLAS threads, 0.9-0.97 s with one; linear 0.72 s,
         0.60-0.63 s). The limit is lifted when the stretch ends, as
         scikit-learn does around its own loops (``threadpoolctl``); see
-        :func:`_one_blas_thread` for fits running at once."""
+        :func:`one_blas_thread` for fits running at once."""
         if self.stopped or self.n_epochs >= min(last_epoch, self.settings["max_iter"]):
             return
         if self.validation is None:
             self._advance(last_epoch, keep_going)
             return
-        with _one_blas_thread():
+        with one_blas_thread():
             self._advance(last_epoch, keep_going)
 
     def _start_next(self):
@@ -674,7 +762,7 @@ class _StochasticLoop:
             if self._running is not None:
                 # The newest weights: those of the epoch running (the ones it
                 # started from were handed to it, and freed).
-                self.params = jax.block_until_ready(self._running)[0]
+                self.params = _block_until_ready(self._running)[0]
                 self._running = None
         except BaseException:
             self._wait()
@@ -683,7 +771,7 @@ class _StochasticLoop:
     def _wait(self):
         """Let an epoch still running end (it reads the training rows)."""
         if self._running is not None:
-            jax.block_until_ready(self._running)
+            _block_until_ready(self._running)
             self._running = None
 
     def result(self):

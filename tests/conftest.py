@@ -42,5 +42,15 @@ def multiclass():
 
 
 @pytest.fixture
+def compiled_exact(monkeypatch):
+    """Exact fits compile their objective however small the data (as fits
+    above ``HOST_MAX_PAIRS`` do), for the tests of compiled programs and their
+    caches: below the bound an exact fit runs in NumPy and compiles nothing."""
+    from skpairauc import _host_objective
+
+    monkeypatch.setattr(_host_objective, "HOST_MAX_PAIRS", 0)
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(0)

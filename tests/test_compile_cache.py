@@ -70,6 +70,11 @@ FIT_CHILD = textwrap.dedent(
         from sklearn.datasets import make_classification
 
         from skpairauc import PairwiseAUCClassifier, _programs
+        from skpairauc import _host_objective
+
+        # Every exact fit compiles (small ones would run in NumPy): these
+        # children test the compiled programs and their disk cache.
+        _host_objective.HOST_MAX_PAIRS = 0
 
         import jax  # what a fit would import: the barrier then starts compiles
 
@@ -388,6 +393,11 @@ def test_user_jax_config_is_untouched(tmp_path, user_setting):
         import jax
         from sklearn.datasets import make_classification
         from skpairauc import PairwiseAUCClassifier, _programs
+        from skpairauc import _host_objective
+
+        # Every exact fit compiles (small ones would run in NumPy): these
+        # children test the compiled programs and their disk cache.
+        _host_objective.HOST_MAX_PAIRS = 0
 
         names = [n for n in (
             "jax_compilation_cache_dir",

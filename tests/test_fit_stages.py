@@ -390,7 +390,7 @@ def test_keyboard_interrupt_leaves_a_usable_model_with_a_warning(
 
 
 def test_lbfgs_on_a_non_finite_objective_warns_and_keeps_the_best_weights(
-    imbalanced, monkeypatch
+    imbalanced, monkeypatch, compiled_exact
 ):
     X, y = imbalanced
     exact_program = _solvers.exact_program
@@ -409,6 +409,31 @@ def test_lbfgs_on_a_non_finite_objective_warns_and_keeps_the_best_weights(
     monkeypatch.setattr(_solvers, "exact_program", nan_after_five_calls)
     with pytest.warns(ConvergenceWarning, match="non-finite"):
         clf = PairwiseAUCClassifier(random_state=0).fit(X, y)
+    assert all(np.isfinite(clf.loss_curve_))
+    assert clf.best_loss_ == min(clf.loss_curve_)
+    assert clf.loss_curve_[-1] <= clf.loss_curve_[0]
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+def test_the_host_objective_turning_non_finite_warns_and_keeps_the_best_weights(
+    imbalanced, monkeypatch
+):
+    # The same as above for a small exact fit, which runs the NumPy objective.
+    from skpairauc import _host_objective
+
+    X, y = imbalanced
+    evaluate = _host_objective.HostObjective.__call__
+    calls = {"n": 0}
+
+    def nan_after_five_calls(self, theta):
+        calls["n"] += 1
+        value, grad = evaluate(self, theta)
+        return (np.nan if calls["n"] > 5 else value), grad
+
+    monkeypatch.setattr(_host_objective.HostObjective, "__call__", nan_after_five_calls)
+    with pytest.warns(ConvergenceWarning, match="non-finite"):
+        clf = PairwiseAUCClassifier((8,), random_state=0).fit(X, y)
+    assert calls["n"] > 5
     assert all(np.isfinite(clf.loss_curve_))
     assert clf.best_loss_ == min(clf.loss_curve_)
     assert clf.loss_curve_[-1] <= clf.loss_curve_[0]

@@ -140,7 +140,7 @@ def _data(n_features, n_samples=200, seed=0):
 MANY_SHAPES = (3, 9, 11, 13, 17, 21)
 
 
-def test_the_bound_holds_over_many_shapes(restore_bound):
+def test_the_bound_holds_over_many_shapes(restore_bound, compiled_exact):
     set_max_compiled_programs(3)
     assert _programs.n_loaded() <= 3
     evicted = _programs.STATS["evicted"]
@@ -176,7 +176,7 @@ def test_bound_must_be_positive(restore_bound):
         set_max_compiled_programs(0)
 
 
-def test_user_jitted_functions_keep_their_caches(restore_bound):
+def test_user_jitted_functions_keep_their_caches(restore_bound, compiled_exact):
     traces = []
 
     @jax.jit
@@ -204,7 +204,7 @@ def test_user_jitted_functions_keep_their_caches(restore_bound):
     assert user_function._cache_size() == size
 
 
-def test_clear_then_fit_again(five_features):
+def test_clear_then_fit_again(five_features, compiled_exact):
     X, y = five_features
     params = dict(hidden_layer_sizes=(), solver="lbfgs")
     first = _fit(X, y, **params).decision_function(X)
@@ -225,6 +225,11 @@ ENV_BOUND_CHILD = textwrap.dedent(
     import numpy as np
 
     from skpairauc import PairwiseAUCClassifier, _programs
+    from skpairauc import _host_objective
+
+    # Every exact fit compiles (these small ones would run in NumPy): the
+    # bound is on compiled programs.
+    _host_objective.HOST_MAX_PAIRS = 0
 
     warnings.simplefilter("ignore")
     loaded = []
@@ -265,6 +270,11 @@ SWEEP_CHILD = textwrap.dedent(
     import numpy as np
 
     from skpairauc import PairwiseAUCClassifier, _programs
+    from skpairauc import _host_objective
+
+    # Every exact fit compiles (these small ones would run in NumPy): the
+    # bound is on compiled programs.
+    _host_objective.HOST_MAX_PAIRS = 0
 
     def state(n_fits, d):
         with open("/proc/self/maps", "rb") as file:
