@@ -7,14 +7,17 @@ most ``HOST_MAX_PAIRS`` positive-negative pairs trains with it, so it neither
 imports JAX nor compiles anything.
 
 Why: on small data compiling is most of a fit. The default's first fit on
-``make_classification(1000, 20)`` compiled three programs in 1.2 s of CPU for
-0.3 s of evaluations, and ``import jax`` alone takes 0.27 s, more than the
-0.3 s a fit with a warm cache may take (``benchmarks/bench_latency.py``). In
-float32 with reused buffers, NumPy evaluates the 333 x 333 pairs of a fold
-fit in about 0.3 ms, as fast as the compiled program (measured in one
-process here: 0.32 ms, against 0.29 ms for the compiled linear objective);
-above ``HOST_MAX_PAIRS`` the compiled program's fused loops pull ahead and
-its compile is a smaller share of the fit.
+``make_classification(1000, 20)`` compiled three programs in 1.2 s for 0.3 s
+of evaluations, and ``import jax`` alone takes 0.27 s, more than the 0.3 s a
+fit with a warm cache may take (``benchmarks/bench_latency.py``). In float32
+with reused buffers, on one BLAS thread, NumPy evaluates an objective of
+131,072 pairs in 1.5 times the compiled program's time (on XLA's two
+threads), and of 262,144 pairs in 1.9 times (0.83 against 0.44 ms for a
+linear scorer, ``benchmarks/bench_host_objective.py``): the compiled
+program repays its compile only after about 450 evaluations there, before
+counting the JAX import, where an exact fit makes 50 to 300. Above
+``HOST_MAX_PAIRS`` the gap widens (3.7 times at 4 million pairs) and a fit's
+evaluations cost more than a compile.
 """
 
 import numpy as np
