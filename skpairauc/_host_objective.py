@@ -28,8 +28,8 @@ from ._scorers import ACTIVATIONS
 
 # The host objective serves fits whose largest task has at most this many
 # pairs: the compiled program's dense regime (skpairauc._objective
-# .DENSE_MAX_PAIRS), where a fit is short and compiling dominates it. Four
-# float32 buffers of this many pairs take 4 MiB.
+# .DENSE_MAX_PAIRS), where a fit is short and compiling dominates it. Three
+# float32 buffers of this many pairs take 3 MiB.
 HOST_MAX_PAIRS = 512 * 512
 
 
@@ -54,24 +54,31 @@ _DERIVATIVE_FROM_OUTPUT = {
 
 def _logistic_sums(s_pos, w_pos, s_neg, w_neg, buffers):
     """The logistic loss's weighted pair sum and its gradients with respect to
-    both score vectors, in four preallocated buffers (the same formulas as
-    ``skpairauc._losses``: ``max(-d, 0) + log1p(exp(-|d|))`` and its
-    derivative ``-sigmoid(-d)`` from the same ``exp``). Fresh temporaries
-    for every operation took three times as long (page faults)."""
-    d, e, value, work = buffers
+    both score vectors, in three preallocated buffers.
+
+    The value is ``skpairauc._losses``'s: ``max(-d, 0) + log1p(exp(-|d|))``.
+    The derivative ``-sigmoid(-d)`` is ``-(1 - tanh(d / 2)) / 2``, whose
+    constant half is summed once per row (``sum(w)``) instead of per pair:
+    one ``tanh`` pass in place of five (the same ``exp`` shared with the
+    value, ``1 / (1 + e)``, a product and a ``where``), for 0.20 against 0.31
+    ms on 333 x 333 pairs here. Its round-off is absolute (about 6e-8 of the
+    weights' sum) rather than relative, far below the float32 objective's.
+    Fresh temporaries for every operation took three times as long (page
+    faults)."""
+    d, e, work = buffers
     np.subtract(s_pos[:, None], s_neg[None, :], out=d)
     np.abs(d, out=e)
     np.negative(e, out=e)
     np.exp(e, out=e)
-    np.log1p(e, out=value)
+    np.log1p(e, out=e)
     np.minimum(d, 0.0, out=work)
-    value -= work
-    total = w_pos @ (value @ w_neg)
-    np.add(e, 1.0, out=work)
-    np.reciprocal(work, out=work)  # 1 / (1 + e)
-    np.multiply(work, e, out=value)  # sigmoid(-d) where d >= 0
-    np.copyto(value, work, where=d < 0)  # and where d < 0
-    return total, -(value @ w_neg) * w_pos, (w_pos @ value) * w_neg
+    e -= work
+    total = w_pos @ (e @ w_neg)
+    np.subtract(0.5 * s_pos[:, None], 0.5 * s_neg[None, :], out=work)
+    np.tanh(work, out=work)  # sigmoid(-d) = 0.5 - 0.5 * work
+    grad_pos = -(0.5 * w_neg.sum() - 0.5 * (work @ w_neg)) * w_pos
+    grad_neg = (0.5 * w_pos.sum() - 0.5 * (w_pos @ work)) * w_neg
+    return total, grad_pos, grad_neg
 
 
 def _generic_sums(s_pos, w_pos, s_neg, w_neg, loss):
@@ -112,7 +119,7 @@ class HostObjective:
         self._buffers = None
         if loss == "logistic":
             longest = max(len(t[0]) * len(t[2]) for t in self.tasks)
-            self._buffers = [np.empty(longest, np.float32) for _ in range(4)]
+            self._buffers = [np.empty(longest, np.float32) for _ in range(3)]
         else:
             self._loss = value_and_derivative(loss, margin, np)
 
