@@ -266,7 +266,9 @@ def write_report(frame, per_dataset, overall, wide, args, out, prefix, wall):
         "momentum=0.9, epoch_decay=2e-3, weight_decay=1e-4)` with the learning "
         "rate divided by 10 at 50% and 75% of the steps.",
         "- Fit time: wall-clock `fit` of each split. For skpairauc the first "
-        "fit on each data set compiles its JAX training loop (the run uses an "
+        "fit on each data set compiles its JAX training programs where it "
+        "needs any (exact fits of at most 512 x 512 pairs per task run in "
+        "NumPy and compile nothing; the run uses an "
         "empty compile cache of its own; programs compiled for an earlier data "
         "set of the same shapes are reused from memory) (for the torch "
         "peers the first fit in the process pays torch's lazy initialisation); "
