@@ -3,8 +3,10 @@
 XLA's CPU client runs thread pools that ``fork()`` does not copy: a child
 process that inherits a started JAX backend and trains waits for ever on
 threads that do not exist in it. This module records, at fork time, whether
-the parent had started a JAX backend, so that a fit in such a child raises at
-once with the cause and the fix. It imports nothing from JAX.
+the parent had started a JAX backend, so that a fit in such a child that
+would compile or run a JAX program raises at once, before any training, with
+the cause and the fix (a small exact fit, which runs in NumPy, trains there
+as anywhere). It imports nothing from JAX.
 """
 
 import os
@@ -35,9 +37,9 @@ def check_not_forked_after_jax():
     """Raise RuntimeError in a child forked from a process running JAX."""
     if _forked_after_jax:
         raise RuntimeError(
-            "PairwiseAUCClassifier.fit cannot train in a process created by fork() "
-            "after JAX started in its parent: XLA is not fork-safe and the fit "
-            "would hang. Start worker processes with the 'spawn' or 'forkserver' "
-            "method (multiprocessing.get_context('spawn')), or use joblib's "
-            "default (loky) backend."
+            "PairwiseAUCClassifier.fit cannot train with JAX in a process created "
+            "by fork() after JAX started in its parent: XLA is not fork-safe and "
+            "the fit would hang. Start worker processes with the 'spawn' or "
+            "'forkserver' method (multiprocessing.get_context('spawn')), or use "
+            "joblib's default (loky) backend."
         )

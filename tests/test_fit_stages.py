@@ -84,12 +84,29 @@ def test_a_failed_refit_keeps_the_previous_model_whole(imbalanced, monkeypatch):
 
 
 # ------------------------------------------------------------ fork
-def _fit_in_child(queue, X, y):
+def _fit_in_child(queue, X, y, params):
     try:
-        PairwiseAUCClassifier(max_iter=5).fit(X, y)
-        queue.put("fitted")
+        clf = PairwiseAUCClassifier(**params).fit(X, y)
+        queue.put(clf.decision_function(X))
     except RuntimeError as error:
         queue.put(str(error))
+
+
+def _fit_in_forked_child(X, y, params):
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    with warnings.catch_warnings():
+        # Python warns that fork() in a multi-threaded process may deadlock:
+        # that is the very case this guards.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = context.Process(target=_fit_in_child, args=(queue, X, y, params))
+        child.start()
+    child.join(timeout=120)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive, "the fit in the forked child hung"
+    return queue.get(timeout=5)
 
 
 @pytest.mark.skipif(
@@ -97,22 +114,23 @@ def _fit_in_child(queue, X, y):
 )
 def test_a_fit_in_a_child_forked_after_jax_fails_at_once(imbalanced):
     X, y = imbalanced
-    PairwiseAUCClassifier(max_iter=5).fit(X, y)  # JAX is running in this process
-    context = multiprocessing.get_context("fork")
-    queue = context.Queue()
-    with warnings.catch_warnings():
-        # Python warns that fork() in a multi-threaded process may deadlock:
-        # that is the very case this guards.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        child = context.Process(target=_fit_in_child, args=(queue, X, y))
-        child.start()
-    child.join(timeout=120)
-    alive = child.is_alive()
-    if alive:
-        child.kill()
-    assert not alive, "the fit in the forked child hung"
-    message = queue.get(timeout=5)
-    assert "fork" in message and "spawn" in message
+    adam = dict(solver="adam", max_iter=2)
+    PairwiseAUCClassifier(**adam).fit(X, y)  # JAX is running in this process
+    message = _fit_in_forked_child(X, y, adam)
+    assert isinstance(message, str) and "fork" in message and "spawn" in message
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork here"
+)
+def test_a_small_exact_fit_trains_in_a_child_forked_after_jax(imbalanced):
+    # It runs the NumPy objective: no JAX in the child, nothing to hang on.
+    X, y = imbalanced
+    PairwiseAUCClassifier(solver="adam", max_iter=2).fit(X, y)  # JAX running
+    scores = _fit_in_forked_child(X, y, dict(random_state=0))
+    assert not isinstance(scores, str), scores
+    expected = PairwiseAUCClassifier(random_state=0).fit(X, y).decision_function(X)
+    np.testing.assert_array_equal(scores, expected)
 
 
 # ------------------------------------------------------------ registries
