@@ -557,6 +557,24 @@ def machine_markdown(info: dict) -> str:
     return "\n".join(f"- {key}: {value}" for key, value in info.items())
 
 
+def write_report(
+    path: Path, lines: list[str], mode_name: str, info: dict, wall_s: float
+) -> None:
+    """Write a Markdown report: ``lines``, then the machine paragraphs and
+    list (:func:`machine_paragraphs`, :func:`machine_markdown`); a quick run
+    says under its title that it is a smoke run."""
+    lines = [
+        *lines,
+        *machine_paragraphs(info, wall_s),
+        "",
+        machine_markdown(info),
+        "",
+    ]
+    if mode_name == "quick":
+        lines.insert(2, "Smoke sizes: the numbers prove the script runs.\n")
+    write_markdown(path, lines)
+
+
 def machine_paragraphs(info: dict, wall_s: float, threads: str = "") -> list[str]:
     """Report lines: wall time, machine, versions, commit and load average.
 

@@ -176,14 +176,14 @@ def main(argv=None) -> int:
         "",
         harness.markdown_table(rows, COLUMNS),
         "",
-        *harness.machine_paragraphs(info, time.perf_counter() - start),
-        "",
-        harness.machine_markdown(info),
-        "",
     ]
-    if mode_name == "quick":
-        lines.insert(2, "Smoke sizes: the numbers prove the script runs.\n")
-    harness.write_markdown(args.out / "host_objective.md", lines)
+    harness.write_report(
+        args.out / "host_objective.md",
+        lines,
+        mode_name,
+        info,
+        time.perf_counter() - start,
+    )
     print(f"wrote {args.out / 'host_objective.csv'} and host_objective.md")
     return 0
 

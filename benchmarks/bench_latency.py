@@ -834,14 +834,8 @@ def render(run: Run, info: dict, mode_name: str, args, elapsed: float, source_ha
         "",
         "## Machine",
         "",
-        *harness.machine_paragraphs(info, elapsed),
-        "",
-        harness.machine_markdown(info),
-        "",
     ]
-    if mode_name == "quick":
-        lines.insert(2, "Smoke sizes: the numbers prove the script runs.\n")
-    harness.write_markdown(out / "latency.md", lines)
+    harness.write_report(out / "latency.md", lines, mode_name, info, elapsed)
 
 
 def main(argv=None) -> int:
