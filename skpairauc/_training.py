@@ -314,7 +314,7 @@ def train_exact(prepared, inputs, policy, settings):
             reg,
         )
     else:
-        objective = _compiled_objective(params, layout, settings, reg)
+        objective = _CompiledObjective(params, layout, settings, reg)
 
     def value_and_grad(theta):
         value, grad = objective(theta)
@@ -376,7 +376,7 @@ def train_exact(prepared, inputs, policy, settings):
     )
 
 
-class _compiled_objective:
+class _CompiledObjective:
     """``theta -> (value, float64 gradient)`` from the compiled exact program
     (imports JAX); ``close()`` frees the device copy of the rows now, not at
     garbage collection."""
