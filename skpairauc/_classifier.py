@@ -317,8 +317,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
     >>> print(f"test ROC AUC: {auc:.3f}")
     test ROC AUC: 0.928
     >>> clf.predict_proba(X_test[:2]).round(3)
-    array([[0.237, 0.763],
-           [1.   , 0.   ]])
+    array([[0.2, 0.8],
+           [1. , 0. ]])
     """
 
     _parameter_constraints = {
