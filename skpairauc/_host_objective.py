@@ -15,9 +15,12 @@ with reused buffers, on one BLAS thread, NumPy evaluates an objective of
 threads), and of 262,144 pairs in 1.9 times (0.83 against 0.44 ms for a
 linear scorer, ``benchmarks/bench_host_objective.py``): the compiled
 program repays its compile only after about 450 evaluations there, before
-counting the JAX import, where an exact fit makes 50 to 300. Above
-``HOST_MAX_PAIRS`` the gap widens (3.7 times at 4 million pairs) and a fit's
-evaluations cost more than a compile.
+counting the JAX import, where an exact fit makes 10 to 300 (about 12 for
+the default's linear fold fits on 1,000 x 20, 30 to 150 for its MLPs). Above
+``HOST_MAX_PAIRS`` the gap widens (2.3 times at a million pairs, 3.7 at four
+million), the compiled program repays its compile sooner (after about 150
+and 20 evaluations), and a process that keeps fitting (a grid search) keeps
+its programs.
 """
 
 import numpy as np
