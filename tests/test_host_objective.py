@@ -182,3 +182,32 @@ def test_above_the_bound_the_fit_compiles(monkeypatch, imbalanced):
         (3, 2), activation="logistic", loss="squared_hinge", margin=0.37
     ).fit(X, y)
     assert _solvers.TRACE_COUNTS["exact_objective"] == before + 1
+
+
+def test_concurrent_small_fits_equal_the_fit_alone(imbalanced):
+    # Each host fit owns its buffers; the BLAS limit is held by one fit at a
+    # time and restored by it; the fold fits inside each run on two threads.
+    import threading
+
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    X, y = imbalanced
+    before = [p["num_threads"] for p in threadpoolctl.threadpool_info()]
+    expected = PairwiseAUCClassifier(random_state=0).fit(X, y).decision_function(X)
+    results, errors = [None] * 3, []
+
+    def fit(k):
+        try:
+            model = PairwiseAUCClassifier(random_state=0).fit(X, y)
+            results[k] = model.decision_function(X)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=fit, args=(k,)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for scores in results:
+        np.testing.assert_array_equal(scores, expected)
+    assert [p["num_threads"] for p in threadpoolctl.threadpool_info()] == before
