@@ -74,7 +74,7 @@ def measure(scorer, n_rows, n_evaluations, rng):
 
     from skpairauc import _host_objective, _solvers, _training
     from skpairauc._layout import exact_layout
-    from skpairauc._scorers import init_scorer
+    from skpairauc._scorers import init_scorer, param_shapes
 
     X = rng.normal(size=(n_rows, N_FEATURES))
     y = np.arange(n_rows) % 2
@@ -89,7 +89,7 @@ def measure(scorer, n_rows, n_evaluations, rng):
     host = _host_objective.HostObjective(
         layout.rows,
         layout.pairs,
-        [np.shape(a) for a in arrays],
+        param_shapes(params),
         "relu",
         "logistic",
         1.0,

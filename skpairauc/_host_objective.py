@@ -27,7 +27,7 @@ import numpy as np
 
 from ._layout import task_classes
 from ._losses import value_and_derivative
-from ._scorers import ACTIVATIONS
+from ._scorers import ACTIVATIONS, unflatten
 
 # The host objective serves fits whose largest task has at most this many
 # pairs: the compiled program's dense regime (skpairauc._objective
@@ -116,7 +116,6 @@ class HostObjective:
             last_row = max(last_row, task[0].max(initial=-1), task[2].max(initial=-1))
         self.rows = rows[: last_row + 1]
         self.shapes = shapes
-        self.n_layers = (len(shapes) + 1) // 2
         self.activation = activation
         self.reg = np.float32(reg)
         self._buffers = None
@@ -126,14 +125,6 @@ class HostObjective:
         else:
             self._loss = value_and_derivative(loss, margin, np)
 
-    def _unflatten(self, theta):
-        arrays, offset = [], 0
-        for shape in self.shapes:
-            size = int(np.prod(shape))
-            arrays.append(theta[offset : offset + size].reshape(shape))
-            offset += size
-        return arrays[: self.n_layers], arrays[self.n_layers :]
-
     def _pair_sums(self, s_pos, w_pos, s_neg, w_neg):
         if self._buffers is None:
             return _generic_sums(s_pos, w_pos, s_neg, w_neg, self._loss)
@@ -142,7 +133,8 @@ class HostObjective:
         return _logistic_sums(s_pos, w_pos, s_neg, w_neg, views)
 
     def __call__(self, theta):
-        coefs, intercepts = self._unflatten(theta.astype(np.float32))
+        params = unflatten(theta.astype(np.float32), self.shapes)
+        coefs, intercepts = params["coefs"], params["intercepts"]
         activate = ACTIVATIONS[self.activation]
         outputs = [self.rows]  # the input of each layer
         for W, b in zip(coefs, intercepts):

@@ -96,6 +96,24 @@ def forward(xp, params, X, activation, *, dropout_rate=0.0, key=None):
     return h @ coefs[-1]
 
 
+def param_shapes(params):
+    """The shapes of a scorer's parameters, coefs then intercepts: the layout
+    of its flat vector (:func:`unflatten`)."""
+    return tuple(np.shape(a) for a in (*params["coefs"], *params["intercepts"]))
+
+
+def unflatten(theta, shapes):
+    """Scorer parameters from the flat vector ``theta`` laid out as
+    ``shapes`` (:func:`param_shapes`); NumPy or JAX arrays (views, no copy)."""
+    arrays, offset = [], 0
+    for shape in shapes:
+        size = math.prod(shape)
+        arrays.append(theta[offset : offset + size].reshape(shape))
+        offset += size
+    n_layers = (len(shapes) + 1) // 2  # one intercept fewer than coefs
+    return {"coefs": arrays[:n_layers], "intercepts": arrays[n_layers:]}
+
+
 def l2_penalty(xp, params):
     """Half the squared L2 norm of the weights (biases are not penalised)."""
     return 0.5 * sum(xp.vdot(W, W) for W in params["coefs"])

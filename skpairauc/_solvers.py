@@ -25,7 +25,7 @@ from ._losses import value_and_derivative
 from ._objective import exact_objective
 from ._optimizers import make_optimizer
 from ._pairs import sample_task_batch
-from ._scorers import forward, l2_penalty
+from ._scorers import forward, l2_penalty, param_shapes, unflatten
 
 TRACE_COUNTS = Counter()
 
@@ -296,18 +296,9 @@ def _exact_value_and_grad(config):
     """``(theta, X, pairs, reg) -> (value, gradient)`` on flat float32
     parameters ``theta`` whose layout is ``config.shapes``."""
 
-    def unflatten(theta):
-        arrays, offset = [], 0
-        for shape in config.shapes:
-            size = int(np.prod(shape))
-            arrays.append(theta[offset : offset + size].reshape(shape))
-            offset += size
-        n_layers = (len(config.shapes) + 1) // 2
-        return {"coefs": arrays[:n_layers], "intercepts": arrays[n_layers:]}
-
     def objective(theta, X, pairs, reg):
         TRACE_COUNTS["exact_objective"] += 1
-        p = unflatten(theta)
+        p = unflatten(theta, config.shapes)
         scores = forward(jnp, p, X, config.exact.activation)
         data_loss = exact_objective(
             scores, *pairs, config.exact.loss, config.exact.margin
@@ -325,10 +316,11 @@ class _ExactProgramKey(NamedTuple):
 def exact_program(params, n_rows, n_features, pairs, config):
     """The compiled value-and-gradient of the exact objective for these shapes.
 
-    Returns ``(program, flatten, unflatten)``: the program takes flat float32
-    parameters, the rows, the pairs and the penalty coefficient.
+    The program takes flat float32 parameters (laid out as
+    :func:`~skpairauc._scorers.param_shapes` of ``params``), the rows, the
+    pairs and the penalty coefficient, and returns the value and gradient.
     """
-    shapes = tuple(np.shape(a) for a in (*params["coefs"], *params["intercepts"]))
+    shapes = param_shapes(params)
     key = _ExactProgramKey(config, shapes)
     n_params = sum(int(np.prod(shape)) for shape in shapes)
     struct = jax.ShapeDtypeStruct

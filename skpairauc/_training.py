@@ -37,7 +37,7 @@ from ._layout import (
 from ._monitor import StoppingMonitor, validation_auc
 from ._policy import scored_rows
 from ._scaling import fit_standardizer, fold, unfold
-from ._scorers import to_numpy
+from ._scorers import param_shapes, to_numpy, unflatten
 from ._threads import Background
 
 
@@ -198,15 +198,6 @@ def _flatten(params):
     ).astype(np.float64)
 
 
-def _unflatten(theta, params):
-    arrays, offset = [], 0
-    for a in (*params["coefs"], *params["intercepts"]):
-        arrays.append(theta[offset : offset + a.size].reshape(a.shape))
-        offset += a.size
-    n_layers = len(params["coefs"])
-    return {"coefs": arrays[:n_layers], "intercepts": arrays[n_layers:]}
-
-
 def _exact_config(settings):
     from . import _solvers
 
@@ -303,11 +294,10 @@ def train_exact(prepared, inputs, policy, settings):
         inputs.y_encoded[policy.train], inputs.n_classes
     )
     if on_host:
-        shapes = [np.shape(a) for a in (*params["coefs"], *params["intercepts"])]
         objective = _host_objective.HostObjective(
             layout.rows,
             layout.pairs,
-            shapes,
+            param_shapes(params),
             settings["activation"],
             settings["loss"],
             float(settings["margin"]),
@@ -370,7 +360,7 @@ def train_exact(prepared, inputs, policy, settings):
             f"from {start:.6g}).",
             ConvergenceWarning,
         )
-    final = _unflatten(theta.astype(np.float32), params)
+    final = unflatten(theta.astype(np.float32), param_shapes(params))
     return SolverResult(
         _finish(final, prepared, inputs.X.shape[1]), n_iter, n_iter, curve, None
     )
