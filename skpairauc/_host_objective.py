@@ -26,8 +26,8 @@ its programs.
 import numpy as np
 
 from ._layout import task_classes
-from ._losses import value_and_derivative
-from ._scorers import ACTIVATIONS, unflatten
+from ._losses import pair_block_sums, value_and_derivative
+from ._scorers import ACTIVATIONS, l2_penalty, unflatten
 
 # The host objective serves fits whose largest task has at most this many
 # pairs: the compiled program's dense regime (skpairauc._objective
@@ -84,11 +84,6 @@ def _logistic_sums(s_pos, w_pos, s_neg, w_neg, buffers):
     return total, grad_pos, grad_neg
 
 
-def _generic_sums(s_pos, w_pos, s_neg, w_neg, loss):
-    value, deriv = loss(s_pos[:, None] - s_neg[None, :])
-    return w_pos @ (value @ w_neg), (deriv @ w_neg) * w_pos, -(w_pos @ deriv) * w_neg
-
-
 class HostObjective:
     """``theta -> (value, gradient)`` of the exact objective on the exact
     layout ``rows``, ``pairs`` (see :func:`skpairauc._layout.exact_layout`),
@@ -127,7 +122,7 @@ class HostObjective:
 
     def _pair_sums(self, s_pos, w_pos, s_neg, w_neg):
         if self._buffers is None:
-            return _generic_sums(s_pos, w_pos, s_neg, w_neg, self._loss)
+            return pair_block_sums(s_pos, w_pos, s_neg, w_neg, self._loss)
         shape = (len(s_pos), len(s_neg))
         views = [b[: shape[0] * shape[1]].reshape(shape) for b in self._buffers]
         return _logistic_sums(s_pos, w_pos, s_neg, w_neg, views)
@@ -166,11 +161,9 @@ class HostObjective:
             if layer > 0:
                 upstream = upstream @ coefs[layer].T
 
-        penalty = 0.0
         for W, grad in zip(coefs, coef_grads):
-            penalty += float(np.add.reduce(W * W, axis=None))
             grad += self.reg * W
-        value += float(self.reg) * 0.5 * penalty
+        value += float(self.reg) * float(l2_penalty(np, params))
         gradient = np.concatenate(
             [np.ravel(g) for g in (*coef_grads, *intercept_grads)]
         ).astype(np.float64)

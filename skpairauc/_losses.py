@@ -78,6 +78,16 @@ def value_and_derivative(name, margin, xp):
     return functools.partial(entry.value_and_derivative, xp, margin=margin)
 
 
+def pair_block_sums(s_pos, w_pos, s_neg, w_neg, value_and_derivative):
+    """The weighted loss sum over all pairs of a block, and its gradients with
+    respect to both score vectors, the block taken at once (NumPy or JAX
+    arrays; ``value_and_derivative`` from :func:`value_and_derivative`)."""
+    value, deriv = value_and_derivative(s_pos[:, None] - s_neg[None, :])
+    # Matrix-vector products reduce a block faster than a sum of products.
+    total = w_pos @ (value @ w_neg)
+    return total, (deriv @ w_neg) * w_pos, -(w_pos @ deriv) * w_neg
+
+
 @functools.cache
 def _differentiable(name):
     """The public JAX function of entry ``name``: its value, with the entry's

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from ._losses import pair_block_sums
 from ._losses import value_and_derivative as _loss_entry
 
 # A tile of 256 x 512 pairs is 512 KiB per float32 temporary: the few live ones
@@ -52,19 +53,11 @@ def tile_shape(n_pos, n_neg):
     return block_pos, block_neg
 
 
-def _dense_sums(s_pos, w_pos, s_neg, w_neg, value_and_derivative):
-    """The sums over one block of pairs, all of it at once."""
-    value, deriv = value_and_derivative(s_pos[:, None] - s_neg[None, :])
-    # Matrix-vector products reduce a block faster here than jnp.sum.
-    total = w_pos @ (value @ w_neg)
-    return total, (deriv @ w_neg) * w_pos, -(w_pos @ deriv) * w_neg
-
-
 def _tile_sums(s_pos, w_pos, s_neg, w_neg, loss, margin):
     """Weighted pair-loss sum and its gradients w.r.t. both score vectors."""
     value_and_derivative = _loss_entry(loss, margin, jnp)
     if s_pos.shape[0] * s_neg.shape[0] <= DENSE_MAX_PAIRS:
-        return _dense_sums(s_pos, w_pos, s_neg, w_neg, value_and_derivative)
+        return pair_block_sums(s_pos, w_pos, s_neg, w_neg, value_and_derivative)
     block_pos, block_neg = tile_shape(s_pos.shape[0], s_neg.shape[0])
     pos_tiles = (s_pos.reshape(-1, block_pos), w_pos.reshape(-1, block_pos))
     neg_tiles = (s_neg.reshape(-1, block_neg), w_neg.reshape(-1, block_neg))
@@ -74,7 +67,7 @@ def _tile_sums(s_pos, w_pos, s_neg, w_neg, loss, margin):
 
         def over_neg(carry, neg_tile):
             total, grad_pos = carry
-            tile_total, tile_grad_pos, tile_grad_neg = _dense_sums(
+            tile_total, tile_grad_pos, tile_grad_neg = pair_block_sums(
                 sp, wp, *neg_tile, value_and_derivative
             )
             return (total + tile_total, grad_pos + tile_grad_pos), tile_grad_neg
