@@ -31,7 +31,6 @@ from ._capacity import (
     validation_candidates,
 )
 from ._fork import check_not_forked_after_jax
-from ._host_objective import runs_on_host
 from ._losses import LOSSES
 from ._monitor import scores_auc
 from ._optimizers import EXACT_SOLVERS, OPTIMIZERS
@@ -446,11 +445,11 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         if warm and auto:  # continue the previously selected scorer
             grid = [Candidate(self.hidden_layer_sizes_, self.alpha_)]
         _warn_about_the_data(inputs, self.threshold)
-        if not self._runs_without_jax(policy, inputs):
-            check_not_forked_after_jax()
-
         # JAX is imported by _training where a fit compiles or runs a program.
         from . import _training
+
+        if not _training.runs_without_jax(inputs, policy):
+            check_not_forked_after_jax()
 
         def begin(candidate, fit_inputs, warm_start=False):
             # One generator per fit: initial weights and batches (the
@@ -721,16 +720,6 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             ahead.join()
             raise
         return scores, ahead
-
-    @staticmethod
-    def _runs_without_jax(policy, inputs):
-        """Whether every fit of this ``fit`` is exact and small enough for the
-        NumPy objective (the refit on all rows of positive weight is the
-        largest: folds and candidates train on fewer pairs)."""
-        if policy.solver != "lbfgs":
-            return False
-        train = policy.train[inputs.sample_weight[policy.train] > 0]
-        return runs_on_host(inputs.y_encoded[train], inputs.n_classes)
 
     def _n_workers(self):
         """Threads for the fits of a selection: at most ``FOLD_WORKERS`` and

@@ -117,6 +117,16 @@ def _weighted_rows(inputs, policy):
     )
 
 
+def runs_without_jax(inputs, policy):
+    """Whether every fit of an estimator's ``fit`` under ``policy`` is exact
+    and small enough for the NumPy objective (the fit on all its rows is the
+    largest: folds and candidates train on fewer pairs)."""
+    if policy.solver != "lbfgs":
+        return False
+    train = _weighted_rows(inputs, policy).train
+    return _host_objective.runs_on_host(inputs.y_encoded[train], inputs.n_classes)
+
+
 def train(params, inputs, policy, settings, seed, rng, warm_start=False):
     """Train with the policy's solver; returns a :class:`SolverResult`."""
     policy = _weighted_rows(inputs, policy)
