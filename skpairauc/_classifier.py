@@ -709,9 +709,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             with warnings.catch_warnings():
                 # A fold fit that stops early only scores a candidate.
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                # Held here, in this thread, for every fold fit: a fold fit
-                # that ends would otherwise restore the BLAS threads under
-                # the one still running (see _training.one_blas_thread).
+                # Held here for all the fold fits: one limit for the whole
+                # selection, not one per fold fit (see
+                # _training.one_blas_thread).
                 with _training.one_blas_thread():
                     run_in_threads(
                         fold_score, fits, self._n_workers(), "skpairauc-fold"

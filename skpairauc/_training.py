@@ -18,6 +18,7 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
+import threadpoolctl
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController
 
@@ -576,40 +577,58 @@ class StochasticFit:
             self._loop.close()
 
 
-# One fit at a time limits the BLAS threads: a fit that starts while another
-# holds the limit runs under it and leaves it alone, and the holder restores
-# the count itself, in its own thread. (Limits set in one thread and restored
-# in another, or nested contexts ending out of order, left the process on one
-# BLAS thread after two concurrent fits.)
+# Fits running at once share one BLAS limit: the first to start sets it, the
+# last to end restores the count it found, whichever threads those are. (When
+# the first fit restored the count as it ended, a fit still running went back
+# to every BLAS thread for the rest of its work; nested limits ending out of
+# order left the process on one BLAS thread after two concurrent fits.)
+# threadpoolctl 3.8 lets one thread at a time change OpenBLAS's process-wide
+# count (the first to change it, until it ends or gives that up), and other
+# threads' changes silently do nothing; so each change here gives control back
+# at once (_release_blas_control). Without that, a fit that once limited the
+# count in the main thread kept control for the life of the process, and the
+# limits of later fits in other threads (the fold fits, the racing candidates
+# of the large-data selection) did nothing.
 # The controller is made once (finding the loaded BLAS libraries takes 3-8 ms;
 # a limit from it, 10 us): small exact fits take the limit once each, and the
 # default's selection makes about 25 of them.
 _blas_limit_lock = threading.Lock()
-_blas_limited = False
+_blas_users = 0
+_blas_limit = None
 _blas_controller = None
 
 
 @contextlib.contextmanager
 def one_blas_thread():
     """NumPy's BLAS on one thread while the block runs (see
-    :meth:`_StochasticLoop.advance` and :func:`train_exact`), unless another
-    fit holds that limit."""
-    global _blas_limited, _blas_controller
+    :meth:`_StochasticLoop.advance` and :func:`train_exact`), and while any
+    other such block runs: the count comes back when the last one ends."""
+    global _blas_users, _blas_limit, _blas_controller
     with _blas_limit_lock:
-        holder = not _blas_limited
-        _blas_limited = True
-        if holder and _blas_controller is None:
-            _blas_controller = ThreadpoolController()
-    if not holder:
-        yield
-        return
-    limit = _blas_controller.limit(limits=1, user_api="blas")
+        if _blas_users == 0:
+            if _blas_controller is None:
+                _blas_controller = ThreadpoolController()
+            _blas_limit = _blas_controller.limit(limits=1, user_api="blas")
+            _release_blas_control()
+        _blas_users += 1
     try:
         yield
     finally:
-        limit.restore_original_limits()
         with _blas_limit_lock:
-            _blas_limited = False
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limit.restore_original_limits()
+                _release_blas_control()
+                _blas_limit = None
+
+
+def _release_blas_control():
+    """Give up this thread's control of OpenBLAS's thread count, if it has it
+    (threadpoolctl 3.8; earlier versions have no such control)."""
+    controller_class = getattr(threadpoolctl, "OpenBLASController", None)
+    clear = getattr(controller_class, "clear_controlling_thread", None)
+    if clear is not None:
+        clear()
 
 
 def _block_until_ready(arrays):

@@ -9,6 +9,7 @@ training; both branches of the training buffer allocation.
 
 import multiprocessing
 import threading
+import time
 import warnings
 
 import jax
@@ -514,6 +515,52 @@ def test_concurrent_fits_leave_the_blas_thread_count_alone():
     assert not errors
     after = [p["num_threads"] for p in threadpoolctl.threadpool_info()]
     assert after == before
+
+
+def test_the_blas_limit_lasts_until_the_last_of_overlapping_fits_ends():
+    # Fit A takes the limit, fit B starts, A ends while B still runs: B keeps
+    # one BLAS thread until it ends, and then the count is what it was. A fit
+    # in the main thread first: with threadpoolctl 3.8 a thread that once
+    # changed OpenBLAS's count kept the sole right to change it, and the
+    # limits set in other threads silently did nothing.
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from skpairauc import _training
+
+    def blas_threads():
+        info = threadpoolctl.threadpool_info()
+        return [p["num_threads"] for p in info if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    with _training.one_blas_thread():
+        assert blas_threads() == [1] * len(before)
+    assert blas_threads() == before
+    b_inside, a_done = threading.Event(), threading.Event()
+    seen = {}
+
+    def fit_a():
+        with _training.one_blas_thread():
+            seen["a"] = blas_threads()
+            b_inside.wait(10)
+        a_done.set()
+
+    def fit_b():
+        with _training.one_blas_thread():
+            b_inside.set()
+            a_done.wait(10)
+            seen["b after a"] = blas_threads()
+
+    a = threading.Thread(target=fit_a)
+    a.start()
+    while "a" not in seen and a.is_alive():
+        time.sleep(0.001)
+    b = threading.Thread(target=fit_b)
+    b.start()
+    a.join()
+    b.join()
+    assert a_done.is_set() and b_inside.is_set()
+    assert seen["a"] == [1] * len(before)
+    assert seen["b after a"] == [1] * len(before)
+    assert blas_threads() == before
 
 
 @pytest.mark.parametrize("early_stopping", [True, False])
