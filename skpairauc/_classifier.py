@@ -32,7 +32,7 @@ from ._capacity import (
 )
 from ._fork import check_not_forked_after_jax
 from ._losses import LOSSES
-from ._monitor import scores_auc
+from ._monitor import scores_auc, soft_auc
 from ._optimizers import EXACT_SOLVERS, OPTIMIZERS
 from ._policy import resolve_policy
 from ._scorers import ACTIVATIONS, init_scorer, score_rows
@@ -89,7 +89,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         for the data: among a linear scorer with ``alpha`` in {10, 0.1}
         and an MLP (64,) with ``alpha`` in {10, 1}, by stratified 3-fold
         cross-validated ROC AUC (repeated twice when a class has fewer than
-        200 rows), then refitted on all rows;
+        200 rows; candidates tied on it, e.g. all ranking every fold
+        perfectly, are told apart by the soft ROC AUC of
+        ``capacity_fold_soft_scores_``), then refitted on all rows;
         on data large enough for a stochastic solver with a validation split,
         by the validation ROC AUC of each (``alpha`` 1) after its first
         epochs (about 1,250 steps), the winner training on from there. The
@@ -194,7 +196,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         The penalty used: the parameter, or the one "auto" chose.
     capacity_candidates_ : list of (tuple, float) or None
         The ``(hidden_layer_sizes, alpha)`` pairs "auto" chose among, in order
-        of preference (ties go to the earlier); None without a choice.
+        of preference (ties on both scores go to the earlier); None without a
+        choice.
     capacity_scores_ : ndarray of shape (n_candidates,) or None
         Their mean cross-validated ROC AUC (on large data: their best
         validation ROC AUC over the selection epochs); None without a choice,
@@ -204,6 +207,12 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         The held-out ROC AUC of each candidate on each cross-validation fold
         (3 folds, or 6 when repeated); None without cross-validation (no choice,
         or the large-data selection by validation ROC AUC).
+    capacity_fold_soft_scores_ : ndarray of shape (n_folds, n_candidates) or None
+        The same folds' soft ROC AUC: the mean over held-out positive-negative
+        pairs of ``sigmoid((s+ - s-) / spread)``, ``spread`` the standard
+        deviation of the held-out scores (macro one-vs-rest for multiclass).
+        Among candidates whose mean ROC AUC ties, the best mean of these wins
+        (then the earlier); None when ``capacity_fold_scores_`` is.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -472,7 +481,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                 params, fit_inputs, fit_policy, fit_settings, seed, rng, is_fitted
             )
 
-        capacity_scores = fold_scores = None
+        capacity_scores = fold_scores = fold_soft_scores = None
         if len(grid) == 1:
             chosen = grid[0]
             result = train(chosen, inputs, policy, warm_start=warm)
@@ -484,7 +493,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                 grid, inputs, policy, settings, seed, begin
             )
         else:
-            fold_scores, ahead = self._cross_validate(
+            fold_scores, fold_soft_scores, ahead = self._cross_validate(
                 grid, inputs, settings, seed, train, policy
             )
             try:
@@ -492,7 +501,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                     chosen = grid[0]
                 else:
                     capacity_scores = fold_scores.mean(axis=0)
-                    chosen = grid[choose(fold_scores)]
+                    chosen = grid[choose(fold_scores, fold_soft_scores)]
                 result = train(chosen, inputs, policy)
             finally:
                 if ahead is not None:
@@ -528,6 +537,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             else [(c.hidden, c.alpha) for c in grid],
             "capacity_scores_": capacity_scores,
             "capacity_fold_scores_": fold_scores,
+            "capacity_fold_soft_scores_": fold_soft_scores,
             "solver_": policy.solver,
             "early_stopping_": policy.early_stopping,
             "coefs_": coefs,
@@ -643,7 +653,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                 fit.close()
 
     def _cross_validate(self, grid, inputs, settings, seed, train, policy):
-        """Held-out ROC AUC of each candidate on each stratified fold, shape
+        """Held-out ROC AUC and soft AUC (:func:`_monitor.soft_auc`, which
+        breaks ties) of each candidate on each stratified fold, each of shape
         ``(n_folds, n_candidates)`` (None when a class is too small to be
         split into folds), and the background compile that the caller joins
         after the refit (None if none was started)."""
@@ -653,7 +664,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         weighted = np.flatnonzero(inputs.sample_weight > 0)
         folds = cv_folds(inputs.y_encoded[weighted], inputs.n_classes, seed)
         if folds is None:
-            return None, None
+            return None, None, None
         fold_sets = []
         for fit_rows, test_rows in folds:
             fit_rows, test_rows = weighted[fit_rows], weighted[test_rows]
@@ -683,6 +694,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             jobs, inputs.X.shape[1], inputs.n_classes, settings
         )
         scores = np.zeros((len(folds), len(grid)))
+        soft_scores = np.zeros((len(folds), len(grid)))
 
         def fold_score(i, k):
             fit_rows, test_rows, fold_policy = fold_sets[k]
@@ -696,9 +708,10 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             held_out = score_rows(
                 result.params, inputs.X, self.activation, rows=test_rows
             )
-            scores[k, i] = scores_auc(
-                held_out, inputs.y_encoded[test_rows], inputs.sample_weight[test_rows]
-            )
+            y_held_out = inputs.y_encoded[test_rows]
+            w_held_out = inputs.sample_weight[test_rows]
+            scores[k, i] = scores_auc(held_out, y_held_out, w_held_out)
+            soft_scores[k, i] = scores_auc(held_out, y_held_out, w_held_out, soft_auc)
 
         # Candidate by candidate (the first scorer's folds train while the
         # others compile), the fold fits shared between the available cores:
@@ -719,7 +732,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         except BaseException:
             ahead.join()
             raise
-        return scores, ahead
+        return scores, soft_scores, ahead
 
     def _n_workers(self):
         """Threads for the fits of a selection: at most ``FOLD_WORKERS`` and

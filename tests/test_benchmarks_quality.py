@@ -249,6 +249,24 @@ def test_selection_study_smoke(tmp_path, isolated_environ):
     assert "| R0 mean (today) |" in report.read_text()
 
 
+def test_seed_study_quick(tmp_path, isolated_environ):
+    import study_seeds
+
+    study_seeds.main(["--quick", "--out", str(tmp_path)])
+    rows = pd.read_csv(tmp_path / "seed_spread.csv")
+    assert list(rows["seed_set"]) == [0, 1] and set(rows["table"]) == {"ecoli4"}
+    assert rows["default_auc"].between(0.5, 1.0).all()
+    # Seed set 0 is bench_keel.py's: seeds 0..4 on its splits.
+    assert list(rows["seeds"]) == ["0-4", "5-9"]
+    np.testing.assert_allclose(
+        rows["default_minus_lr"], rows["default_auc"] - rows["lr_auc"]
+    )
+    assert (rows["passes"] == (rows["default_minus_lr"] >= -0.01)).all()
+    report = (tmp_path / "seed_spread.md").read_text()
+    assert "| ecoli4 | 14 | 2 |" in report
+    assert "Seed sets that pass every table listed:" in report
+
+
 def test_large_table_quick(tmp_path):
     import bench_large_table
 

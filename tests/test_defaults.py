@@ -111,10 +111,80 @@ def test_the_default_chooses_and_exposes_its_capacity(split):
     np.testing.assert_allclose(
         clf.capacity_fold_scores_.mean(axis=0), clf.capacity_scores_
     )
+    assert clf.capacity_fold_soft_scores_.shape == (6, 4)
     best = candidates[int(np.argmax(clf.capacity_scores_))]
     assert (clf.hidden_layer_sizes_, clf.alpha_) == best
     assert [W.shape[0] for W in clf.coefs_][0] == X_train.shape[1]
     assert len(clf.coefs_) == len(clf.hidden_layer_sizes_) + 1
+
+
+def test_soft_auc_counts_how_far_apart_pairs_are_ranked():
+    from skpairauc import _monitor
+
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=300)
+    y = (scores + rng.normal(size=300) > 1).astype(float)
+    w = rng.uniform(0.1, 2.0, size=300)
+    # The definition, pair by pair.
+    spread = np.sqrt(
+        np.average((scores - np.average(scores, weights=w)) ** 2, weights=w)
+    )
+    d = (scores[y == 1][:, None] - scores[y == 0][None, :]) / spread
+    pair_w = w[y == 1][:, None] * w[y == 0][None, :]
+    expected = np.sum(pair_w / (1 + np.exp(-d))) / pair_w.sum()
+    value = _monitor.soft_auc(scores, y, w)
+    assert value == pytest.approx(expected, rel=1e-12)
+    # Scale and shift of the scores, and the weights' scale, do not matter;
+    # nor does the block size of the pair loop.
+    assert _monitor.soft_auc(1e6 * scores - 3, y, 7 * w) == pytest.approx(value)
+    saved = _monitor.SOFT_AUC_BLOCK
+    try:
+        _monitor.SOFT_AUC_BLOCK = 5
+        assert _monitor.soft_auc(scores, y, w) == pytest.approx(value, rel=1e-12)
+    finally:
+        _monitor.SOFT_AUC_BLOCK = saved
+    assert _monitor.soft_auc(np.zeros(300), y, w) == 0.5
+    # Perfectly ranked either way, the wider gap scores higher.
+    y01 = np.r_[np.zeros(5), np.ones(5)]
+    near, far = (
+        np.r_[np.arange(5.0), 5 + np.arange(5.0)],
+        np.r_[np.arange(5.0), 50 + np.arange(5.0)],
+    )
+    assert roc_auc_score(y01, near) == roc_auc_score(y01, far) == 1.0
+    assert _monitor.soft_auc(far, y01, np.ones(10)) > _monitor.soft_auc(
+        near, y01, np.ones(10)
+    )
+
+
+def test_tied_candidates_are_told_apart_by_the_soft_auc():
+    from skpairauc._capacity import choose
+
+    folds = np.array([[1.0, 1.0, 0.9], [1.0, 1.0, 0.95]])
+    soft = np.array([[0.80, 0.90, 0.99], [0.80, 0.90, 0.99]])
+    assert choose(folds) == 0  # without soft scores: the earlier
+    assert choose(folds, soft) == 1  # the third is not tied: never chosen
+    # A mean below the best by more than round-off is not a tie.
+    assert choose(folds - [[0, 1e-9, 0]], soft) == 0
+    # Equal fold scores summed in another order are a tie.
+    folds = np.array([[1.0, 0.7], [0.7, 1.0], [0.9, 0.9]])
+    assert choose(folds, np.array([[0.5, 0.6]] * 3)) == 1
+
+
+def test_the_default_breaks_ties_of_perfectly_ranked_folds():
+    # Well separated classes: every candidate ranks every held-out fold
+    # perfectly, so the ROC AUC cannot choose; the soft AUC does.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 4))
+    X = X[np.abs(X[:, 0] + X[:, 1] - 1.0) > 0.5][:300]  # a gap between the classes
+    y = (X[:, 0] + X[:, 1] > 1.0).astype(int)
+    clf = PairwiseAUCClassifier(random_state=0).fit(X, y)
+    assert np.all(clf.capacity_fold_scores_ == 1.0)
+    soft = clf.capacity_fold_soft_scores_
+    assert soft.shape == clf.capacity_fold_scores_.shape
+    assert np.all((soft > 0.5) & (soft < 1.0))
+    best = clf.capacity_candidates_[int(np.argmax(soft.mean(axis=0)))]
+    assert (clf.hidden_layer_sizes_, clf.alpha_) == best
+    assert best != clf.capacity_candidates_[0]
 
 
 def test_one_cv_split_when_every_class_has_200_rows():
