@@ -119,10 +119,19 @@ def _mlp(candidates):
     return [i for i, (hidden, _) in enumerate(candidates) if len(hidden) > 0]
 
 
-def _best_of(fold_scores, indices):
-    """The index (of ``indices``) with the best mean; ties to the earlier."""
+# As skpairauc._capacity.TIE (copied: the package under study may be older).
+TIE = 1e-12
+
+
+def _best_of(fold_scores, indices, soft_scores=None):
+    """The index (of ``indices``) with the best mean; among means tied within
+    ``TIE``, the best mean of ``soft_scores`` when given (the default's
+    tie-break, ``capacity_fold_soft_scores_``), then the earlier."""
     means = fold_scores[:, indices].mean(axis=0)
-    return indices[int(np.argmax(means))]
+    tied = [i for i, m in zip(indices, means) if m >= means.max() - TIE]
+    if soft_scores is None or len(tied) == 1:
+        return tied[0]
+    return tied[int(np.argmax(soft_scores[:, tied].mean(axis=0)))]
 
 
 def simplicity_order(candidates):
@@ -137,11 +146,14 @@ def simplicity_order(candidates):
     )
 
 
-def rule_mean(fold_scores, candidates):
-    """R0': the best mean held-out AUC over every saved fold (ties to the
-    earlier); the default's rule before one split was enough for classes of
-    200 rows or more."""
-    return int(np.argmax(fold_scores.mean(axis=0)))
+def rule_mean(fold_scores, candidates, soft_scores=None):
+    """R0': the best mean held-out AUC over every saved fold (ties as in
+    :func:`_best_of`); the default's rule before one split was enough for
+    classes of 200 rows or more."""
+    return _best_of(fold_scores, list(range(fold_scores.shape[1])), soft_scores)
+
+
+rule_mean.uses_soft_scores = True
 
 
 # As in skpairauc._capacity (copied: the package under study may be an
@@ -163,22 +175,27 @@ def rule_set(members):
     ``REPEAT_BELOW_CLASS_ROWS`` training rows, else over all 6 (the first 3
     are the single split's folds: the default would compute exactly those)."""
 
-    def rule(fold_scores, candidates, smallest_class):
+    def rule(fold_scores, candidates, smallest_class, soft_scores=None):
         if smallest_class >= REPEAT_BELOW_CLASS_ROWS:
             fold_scores = fold_scores[:N_FOLDS]
+            soft_scores = None if soft_scores is None else soft_scores[:N_FOLDS]
         keep = [i for i, c in enumerate(candidates) if c in members]
-        return _best_of(fold_scores, keep)
+        return _best_of(fold_scores, keep, soft_scores)
 
     rule.needs_class_rows = True
+    rule.uses_soft_scores = True
     return rule
 
 
-def rule_default(fold_scores, candidates, smallest_class):
+def rule_default(fold_scores, candidates, smallest_class, soft_scores=None):
     """R0, today's rule: :func:`rule_set` over ``TODAY_CANDIDATES``."""
-    return rule_set(TODAY_CANDIDATES)(fold_scores, candidates, smallest_class)
+    return rule_set(TODAY_CANDIDATES)(
+        fold_scores, candidates, smallest_class, soft_scores
+    )
 
 
 rule_default.needs_class_rows = True
+rule_default.uses_soft_scores = True
 
 
 def candidate_sets():
@@ -359,6 +376,8 @@ def fit_split(X_train, X_test, y_train, y_test, split, lr_mode):
         default_scores = default.decision_function(X_test)
         candidates = [(tuple(h), float(a)) for h, a in default.capacity_candidates_]
         fold_scores = default.capacity_fold_scores_
+        # The tie-break's scores (packages before it have none).
+        soft_scores = getattr(default, "capacity_fold_soft_scores_", None)
         chosen = candidates.index(
             (tuple(default.hidden_layer_sizes_), float(default.alpha_))
         )
@@ -391,6 +410,11 @@ def fit_split(X_train, X_test, y_train, y_test, split, lr_mode):
                 if fold_scores is not None and k < fold_scores.shape[0]
                 else ""
             )
+            row[f"soft_{k}"] = (
+                soft_scores[k, i]
+                if soft_scores is not None and k < soft_scores.shape[0]
+                else ""
+            )
         row.update(
             test_auc=auc,
             fit_s=fit_s,
@@ -417,6 +441,7 @@ CSV_COLUMNS = [
     "hidden",
     "alpha",
     *[f"fold_{k}" for k in range(N_FOLD_COLUMNS)],
+    *[f"soft_{k}" for k in range(N_FOLD_COLUMNS)],
     "test_auc",
     "fit_s",
     "lr_auc",
@@ -523,6 +548,7 @@ def read_splits(path):
 
     frame = pd.read_csv(path)
     fold_columns = [c for c in frame.columns if c.startswith("fold_")]
+    soft_columns = [c for c in frame.columns if c.startswith("soft_")]
     splits = []
     for (group, table, split), part in frame.groupby(
         ["group", "table", "split"], sort=False
@@ -530,6 +556,11 @@ def read_splits(path):
         part = part.sort_values("candidate")
         folds = part[fold_columns].to_numpy(dtype=float).T  # (n_folds, n_cand)
         folds = folds[~np.isnan(folds).all(axis=1)]
+        # The tie-break's scores (CSVs written before it have none).
+        soft = part[soft_columns].to_numpy(dtype=float).T if soft_columns else None
+        if soft is not None:
+            soft = soft[~np.isnan(soft).all(axis=1)]
+            soft = soft if soft.shape == folds.shape and soft.size else None
         first = part.iloc[0]
         splits.append(
             {
@@ -549,6 +580,7 @@ def read_splits(path):
                     for h, a in zip(part["hidden"], part["alpha"])
                 ],
                 "fold_scores": folds if len(folds) else None,
+                "soft_scores": soft if len(folds) else None,
                 "test_auc": part["test_auc"].to_numpy(float),
                 "lr_auc": float(first["lr_auc"]),
                 "default_choice": int(first["default_choice"]),
@@ -565,13 +597,16 @@ def choices(splits, rule):
     linear candidate when there are no fold scores, as the estimator does)."""
     picked = []
     for s in splits:
+        extra = {}
+        if getattr(rule, "uses_soft_scores", False):
+            extra["soft_scores"] = s.get("soft_scores")
         if s["fold_scores"] is None:
             picked.append(0)
         elif getattr(rule, "needs_class_rows", False):
             smallest = min(s["n_train_pos"], s["n_train"] - s["n_train_pos"])
-            picked.append(rule(s["fold_scores"], s["candidates"], smallest))
+            picked.append(rule(s["fold_scores"], s["candidates"], smallest, **extra))
         else:
-            picked.append(rule(s["fold_scores"], s["candidates"]))
+            picked.append(rule(s["fold_scores"], s["candidates"], **extra))
     return picked
 
 
@@ -669,7 +704,8 @@ def report(splits, info, command, csv_path, out):
     n_tables = {g: len({s["table"] for s in splits if groups[g](s)}) for g in labels}
     agree = sum(
         s["fold_scores"] is not None
-        and rule_mean(s["fold_scores"], s["candidates"]) == s["default_choice"]
+        and rule_mean(s["fold_scores"], s["candidates"], s.get("soft_scores"))
+        == s["default_choice"]
         for s in splits
     )
     refit = max(s["refit_max_abs_diff"] for s in splits)
@@ -769,7 +805,10 @@ def report(splits, info, command, csv_path, out):
         "to the stronger penalty; d = per-fold AUC of M - L, n = 6 folds): "
         "R0 = best mean over today's four candidates (linear alpha 10, 0.1; "
         "MLP alpha 10, 1) of the first 3 folds when every class has at "
-        "least 200 training rows, else of all 6; 'R0 over all five' = the same "
+        "least 200 training rows, else of all 6, candidates tied on it told "
+        "apart by their mean soft AUC (`capacity_fold_soft_scores_`, the "
+        "default's tie-break; `soft_*` columns of the CSV), then by order; "
+        "'R0 over all five' = the same "
         "over the five (the default before); 'set: ...' = the same over that "
         "subset of the five; R0' = best mean of all 6 "
         "folds over the five; R1(c) = M iff mean(d) > c std(d)/sqrt(n); "
