@@ -102,6 +102,14 @@ def param_shapes(params):
     return tuple(np.shape(a) for a in (*params["coefs"], *params["intercepts"]))
 
 
+def flatten(params):
+    """A scorer's parameters as one float64 vector, coefs then intercepts (the
+    layout :func:`unflatten` reads)."""
+    return np.concatenate(
+        [np.ravel(a) for a in (*params["coefs"], *params["intercepts"])]
+    ).astype(np.float64)
+
+
 def unflatten(theta, shapes):
     """Scorer parameters from the flat vector ``theta`` laid out as
     ``shapes`` (:func:`param_shapes`); NumPy or JAX arrays (views, no copy)."""

@@ -38,7 +38,7 @@ from ._layout import (
 from ._monitor import StoppingMonitor, validation_auc
 from ._policy import scored_rows
 from ._scaling import fit_standardizer, fold, unfold
-from ._scorers import param_shapes, to_numpy, unflatten
+from ._scorers import flatten, param_shapes, to_numpy, unflatten
 from ._threads import Background
 
 
@@ -203,12 +203,6 @@ def stochastic_data_ahead(inputs, policy, settings, seed):
     )
 
 
-def _flatten(params):
-    return np.concatenate(
-        [np.ravel(a) for a in (*params["coefs"], *params["intercepts"])]
-    ).astype(np.float64)
-
-
 def _exact_config(settings):
     from . import _solvers
 
@@ -332,7 +326,7 @@ def train_exact(prepared, inputs, policy, settings):
     with one_blas_thread() if on_host else contextlib.nullcontext():
         result = _lbfgs.minimize(
             value_and_grad,
-            _flatten(params),
+            flatten(params),
             max_iter=max_iter,
             gtol=settings["tol"],
             ftol=settings["tol"] * EXACT_FTOL_PER_TOL,

@@ -11,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 from skpairauc import PairwiseAUCClassifier
 from skpairauc import _host_objective as host
 from skpairauc._layout import exact_layout
-from skpairauc._scorers import init_scorer
+from skpairauc._scorers import flatten, init_scorer, param_shapes
 
 
 def _problem(n_classes, hidden, activation, seed=0, n_rows=90, n_features=5):
@@ -26,11 +26,7 @@ def _problem(n_classes, hidden, activation, seed=0, n_rows=90, n_features=5):
         params["coefs"][0] = rng.normal(size=params["coefs"][0].shape).astype(
             np.float32
         )
-    shapes = [np.shape(a) for a in (*params["coefs"], *params["intercepts"])]
-    theta = np.concatenate(
-        [np.ravel(a) for a in (*params["coefs"], *params["intercepts"])]
-    ).astype(np.float64)
-    return layout, params, shapes, theta
+    return layout, params, param_shapes(params), flatten(params)
 
 
 def _compiled(layout, params, activation, loss, margin, reg):
