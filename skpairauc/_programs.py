@@ -21,6 +21,10 @@ time for one configuration and one set of (bucketed) shapes, and goes through
   package's own source, so a change of any of them compiles anew. Files are
   written to a temporary name and renamed, so concurrent writers are safe; a
   directory that cannot be written means no disk cache and one warning.
+  Loading a program runs it, so the directory (and any parent made for it) is
+  created private to the user (mode 0700), and one that another user owns or
+  that group or others can write is neither read nor written (one warning);
+  so is a file in it that another user owns or that others can write.
 * **Across processes**, a program is compiled once: the process that compiles
   it holds a lock file beside it (``<name>.lock``, holding its process id),
   and other processes that need it meanwhile (grid-search workers, which
@@ -33,10 +37,12 @@ JAX's own global compilation cache is neither set nor changed: a cache the
 user configured for JAX keeps working as they set it, for their code and ours.
 """
 
+import errno
 import hashlib
 import os
 import pickle
 import platform
+import stat
 import tempfile
 import threading
 import time
@@ -86,7 +92,8 @@ _disk_warned = False
 #: How programs were obtained in this process: "compiled", "loaded" (from
 #: disk), "reused" (from memory), "evicted"; "waited": loads of a program
 #: that another process was compiling when this one needed it (also counted
-#: in "loaded"). Tests and benchmarks read it.
+#: in "loaded"); "refused": cache files left unread because another user owns
+#: them or others can write them. Tests and benchmarks read it.
 STATS = Counter()
 
 
@@ -161,6 +168,9 @@ def _signature(args):
 
 
 def _disk_path(key):
+    """The file of ``key``'s program, or None when there is no disk cache: it
+    is turned off, or its directory cannot be made or must not be trusted (one
+    warning per process)."""
     try:
         directory = cache_dir()
     except RuntimeError as error:  # no home directory (e.g. a uid without one)
@@ -168,21 +178,103 @@ def _disk_path(key):
         return None
     if directory is None:
         return None
+    try:
+        _make_private_dir(directory)
+        problem = _untrusted(directory)
+    except OSError as error:  # a path through a file, no permission, ...
+        _warn_disk(error)
+        return None
+    if problem:
+        _warn_once(
+            f"skpairauc does not use its compile cache {str(directory)!r}: "
+            f"{problem}. Loading a compiled program runs it, so whoever can "
+            "write there could run code as you; compiled programs will not be "
+            "kept across processes. Make the directory yours and private "
+            f"(`chmod 700 {directory}`), or set SKPAIRAUC_CACHE_DIR to a private "
+            "directory, or to an empty value to turn the cache off.",
+            UserWarning,
+        )
+        return None
     digest = hashlib.sha256(repr((key, _environment())).encode()).hexdigest()
     return directory / f"{key[0]}-{digest[:32]}.bin"
 
 
+def _make_private_dir(directory):
+    """Create ``directory`` and its missing parents with mode 0700.
+
+    ``os.makedirs`` gives its mode to the last directory only, and the umask
+    may take bits from it, so each directory made here is made and then
+    set to 0700. A directory that exists already is left as it is: it is the
+    user's choice, and :func:`_untrusted` judges it.
+    """
+    missing = []
+    path = Path(directory)
+    while not os.path.lexists(path) and path.parent != path:
+        missing.append(path)
+        path = path.parent
+    for path in reversed(missing):
+        try:
+            os.makedirs(path, mode=0o700)
+        except FileExistsError:
+            continue  # made meanwhile by another process: judged, not changed
+        os.chmod(path, 0o700)
+
+
+def _user_id():
+    """The effective user id, or None where the platform has none (Windows)."""
+    return os.geteuid() if hasattr(os, "geteuid") else None
+
+
+def _unsafe(status, uid):
+    """What lets someone other than user ``uid`` change the file or directory
+    of ``status`` (an ``os.stat_result``), or None."""
+    if status.st_uid != uid:
+        return f"it is owned by uid {status.st_uid}, not by you (uid {uid})"
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        mode = oct(stat.S_IMODE(status.st_mode))
+        return f"it is writable by group or others (mode {mode})"
+    return None
+
+
+def _untrusted(directory):
+    """What makes ``directory`` unsafe to load compiled programs from, or None.
+
+    Raises ``OSError`` when it cannot be examined, and ``NotADirectoryError``
+    when it is not a directory.
+    """
+    uid = _user_id()
+    target = os.stat(directory)
+    if not stat.S_ISDIR(target.st_mode):
+        raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(directory))
+    if uid is None:
+        # No owners, and the mode bits do not show who may write (Windows
+        # reports every writable directory as 0o777): nothing to check.
+        return None
+    # A symbolic link is judged by its target, the directory actually read and
+    # written (a link's own mode means nothing); the link itself must be this
+    # user's or root's, since in a shared directory such as /tmp its owner can
+    # point it elsewhere between this check and a load.
+    link = os.lstat(directory)
+    if stat.S_ISLNK(link.st_mode) and link.st_uid not in (uid, 0):
+        return f"it is a symbolic link owned by uid {link.st_uid}"
+    return _unsafe(target, uid)
+
+
 def _warn_disk(error):
+    _warn_once(
+        f"skpairauc could not use its compile cache ({error}); compiled "
+        "programs will not be kept across processes. Set SKPAIRAUC_CACHE_DIR "
+        "to a writable directory, or to an empty value to turn it off.",
+        RuntimeWarning,
+    )
+
+
+def _warn_once(message, category):
+    """Warn that the disk cache is not used, once per process."""
     global _disk_warned
     if not _disk_warned:
         _disk_warned = True
-        warnings.warn(
-            f"skpairauc could not use its compile cache ({error}); compiled "
-            "programs will not be kept across processes. Set SKPAIRAUC_CACHE_DIR "
-            "to a writable directory, or to an empty value to turn it off.",
-            RuntimeWarning,
-            stacklevel=4,
-        )
+        warnings.warn(message, category, stacklevel=5)
 
 
 def _load(path):
@@ -190,6 +282,12 @@ def _load(path):
 
     try:
         with open(path, "rb") as file:
+            uid = _user_id()
+            if uid is not None and _unsafe(os.fstat(file.fileno()), uid):
+                # Not written by this user's processes, or rewritable by
+                # others: compile anew, and the save replaces it.
+                STATS["refused"] += 1
+                return None
             payload, in_tree, out_tree = pickle.load(file)
         return deserialize_and_load(payload, in_tree, out_tree)
     except FileNotFoundError:
@@ -203,7 +301,7 @@ def _save(path, compiled):
 
     try:
         blob = pickle.dumps(serialize(compiled))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # mkstemp creates the file readable and writable by its owner only.
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as file:
@@ -248,10 +346,6 @@ def _claim(path):
     process holds it, None if it cannot lock (then it compiles unlocked), or
     False if a live process holds it."""
     lock = _lock_path(path)
-    try:
-        lock.parent.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None  # not a directory, read-only, ...: _save warns once
     for _ in range(2):
         try:
             handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -264,7 +358,7 @@ def _claim(path):
                 pass
             continue
         except OSError:
-            return None  # read-only or full: _save warns once
+            return None  # not a directory, read-only, full: _save warns once
         with os.fdopen(handle, "w") as file:
             file.write(str(os.getpid()))
         return lock

@@ -5,6 +5,9 @@
 * the disk cache's directory rules (``SKPAIRAUC_CACHE_DIR``, else
   ``$XDG_CACHE_HOME/skpairauc``, else ``~/.cache/skpairauc``; an empty value
   turns it off; an unusable directory costs one warning, never a fit);
+* a directory the package makes is private (0700); one that another user
+  owns or that group or others can write is neither read nor written, since
+  loading a compiled program runs it, and neither is such a file;
 * no recompile within a length bucket; a second process loads instead of
   compiling, and predicts the same; concurrent writers; the user's JAX
   configuration is left alone.
@@ -22,9 +25,11 @@ import json
 import os
 import pickle
 import shutil
+import stat
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -287,6 +292,232 @@ def test_unusable_cache_directory_warns_once_and_fits(tmp_path):
     assert "compile cache" in warned[0]
     assert blocker.read_text() == "not a directory"
     assert files_under(tmp_path / "home") == []
+
+
+# --------------------------------------------------------------------------- #
+# A directory, or a file, that others could write is never loaded
+# --------------------------------------------------------------------------- #
+posix_only = pytest.mark.skipif(
+    not hasattr(os, "geteuid"), reason="no owners or POSIX modes on this platform"
+)
+root_only = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="giving a file to another user needs root",
+)
+NOBODY = 65534
+
+
+class RunsOnLoad:
+    """Unpickling it makes the directory ``marker``: it stands for the code a
+    planted cache file would run when loaded."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def cache_warnings(result):
+    return [
+        (kind, message)
+        for kind, message in result["warnings"]
+        if "compile cache" in message
+    ]
+
+
+@posix_only
+def test_a_cache_directory_others_can_write_is_neither_read_nor_written(tmp_path):
+    cache = tmp_path / "cache"
+    env = child_env(tmp_path, SKPAIRAUC_CACHE_DIR=cache)
+    fits = [LBFGS_SMALL, ADAM_SMALL]
+    first = run_fits(tmp_path, env, fits)["stats"][-1]
+    # Plant, in place of each program saved, a file that runs code when loaded.
+    planted = files_under(cache)
+    assert len(planted) == first["compiled"] >= 2, first
+    markers = [tmp_path / f"ran{i}" for i in range(len(planted))]
+    for path, marker in zip(planted, markers):
+        path.write_bytes(pickle.dumps(RunsOnLoad(marker)))
+    contents = {path: path.read_bytes() for path in planted}
+    cache.chmod(0o777)
+    # The same fits, and one of new shapes that would save a new program.
+    result = run_fits(tmp_path, env, [*fits, {**LBFGS_SMALL, "n": 400}])
+    stats = result["stats"][-1]
+    assert stats.get("loaded", 0) == 0 and stats.get("refused", 0) == 0, stats
+    assert stats["compiled"] > len(planted), stats
+    assert not any(marker.exists() for marker in markers)
+    # Nothing written: no program, no lock, no temporary file, no change.
+    assert {p: p.read_bytes() for p in files_under(cache)} == contents
+    assert mode_of(cache) == 0o777  # the user's directory, left as it is
+    warned = cache_warnings(result)
+    assert len(warned) == 1, warned  # once, for three fits
+    kind, message = warned[0]
+    assert kind == "UserWarning"
+    assert str(cache) in message and "writable by group or others" in message
+    assert "chmod 700" in message and "SKPAIRAUC_CACHE_DIR" in message
+    # Control: once private again, the planted files are loaded (and run).
+    cache.chmod(0o700)
+    control = run_fits(tmp_path, env, fits)
+    assert all(marker.exists() for marker in markers)
+    assert cache_warnings(control) == []
+
+
+@posix_only
+def test_a_cache_directory_only_its_owner_can_write_is_used(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    cache.chmod(0o755)  # others may read it, not write it
+    env = child_env(tmp_path, SKPAIRAUC_CACHE_DIR=cache)
+    fits = [LBFGS_SMALL, ADAM_SMALL]
+    first = run_fits(tmp_path, env, fits)
+    second = run_fits(tmp_path, env, fits)
+    saved = first["stats"][-1]
+    assert saved.get("compiled", 0) >= 2, saved
+    assert len(files_under(cache)) == saved["compiled"], saved
+    loaded = second["stats"][-1]
+    assert loaded.get("compiled", 0) == 0, loaded
+    assert loaded.get("loaded", 0) == saved["compiled"], loaded
+    assert cache_warnings(first) == cache_warnings(second) == []
+    assert mode_of(cache) == 0o755  # an existing directory is not changed
+    # Each saved file is its owner's only.
+    assert all(mode_of(path) == 0o600 for path in files_under(cache))
+
+
+@posix_only
+@pytest.mark.parametrize("umask", [0o000, 0o022, 0o277])
+def test_a_cache_directory_the_package_makes_is_private(tmp_path, monkeypatch, umask):
+    from skpairauc import _programs
+
+    made = [tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "cache"]
+    monkeypatch.setenv("SKPAIRAUC_CACHE_DIR", str(made[-1]))
+    monkeypatch.setattr(_programs, "_disk_warned", False)
+    before = mode_of(tmp_path)
+    previous = os.umask(umask)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            path = _programs._disk_path(("probe", None))
+    finally:
+        os.umask(previous)
+    assert path is not None and path.parent == made[-1]
+    assert {str(d): oct(mode_of(d)) for d in made} == {str(d): "0o700" for d in made}
+    assert mode_of(tmp_path) == before  # an existing parent is not changed
+
+
+@posix_only
+@pytest.mark.parametrize(
+    "mode, used",
+    [
+        (0o700, True),
+        (0o755, True),
+        (0o750, True),
+        (0o500, True),  # read-only: loads, and saving it warns as before
+        (0o777, False),
+        (0o1777, False),  # sticky, as /tmp: others still add files
+        (0o770, False),
+        (0o720, False),
+        (0o702, False),
+    ],
+)
+def test_the_cache_directory_mode_decides_whether_it_is_used(
+    tmp_path, monkeypatch, mode, used
+):
+    from skpairauc import _programs
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    cache.chmod(mode)
+    monkeypatch.setenv("SKPAIRAUC_CACHE_DIR", str(cache))
+    monkeypatch.setattr(_programs, "_disk_warned", False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        paths = [_programs._disk_path(("probe", i)) for i in range(3)]
+    assert mode_of(cache) == mode
+    if used:
+        assert all(path is not None and path.parent == cache for path in paths)
+        assert caught == []
+    else:
+        assert paths == [None] * 3
+        assert [w.category for w in caught] == [UserWarning]  # once
+        assert str(cache) in str(caught[0].message)
+        assert "writable by group or others" in str(caught[0].message)
+
+
+@root_only
+def test_a_cache_directory_another_user_owns_is_not_used(tmp_path, monkeypatch):
+    from skpairauc import _programs
+
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    os.chown(cache, NOBODY, -1)
+    monkeypatch.setenv("SKPAIRAUC_CACHE_DIR", str(cache))
+    monkeypatch.setattr(_programs, "_disk_warned", False)
+    with pytest.warns(UserWarning, match=f"owned by uid {NOBODY}"):
+        assert _programs._disk_path(("probe", None)) is None
+    os.chown(cache, os.geteuid(), -1)  # control: the same directory, the user's
+    assert _programs._disk_path(("probe", None)).parent == cache
+
+
+@posix_only
+@pytest.mark.parametrize("case", ["private", "writable", "link_of_another_user"])
+def test_a_symlinked_cache_directory_is_judged_by_its_target(
+    tmp_path, monkeypatch, case
+):
+    from skpairauc import _programs
+
+    if case == "link_of_another_user" and os.geteuid() != 0:
+        pytest.skip("giving a link to another user needs root")
+    target, link = tmp_path / "target", tmp_path / "link"
+    target.mkdir(mode=0o700)
+    target.chmod(0o777 if case == "writable" else 0o700)
+    link.symlink_to(target, target_is_directory=True)
+    if case == "link_of_another_user":
+        os.lchown(link, NOBODY, -1)
+    monkeypatch.setenv("SKPAIRAUC_CACHE_DIR", str(link))
+    monkeypatch.setattr(_programs, "_disk_warned", False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path = _programs._disk_path(("probe", None))
+    if case == "private":
+        assert path is not None and path.parent == link and caught == []
+    else:
+        assert path is None
+        assert [w.category for w in caught] == [UserWarning]
+        problem = {
+            "writable": "writable by group or others",
+            "link_of_another_user": f"symbolic link owned by uid {NOBODY}",
+        }[case]
+        assert problem in str(caught[0].message)
+
+
+@posix_only
+@pytest.mark.parametrize("case", ["writable_by_others", "another_users"])
+def test_a_cache_file_others_could_have_written_is_not_loaded(
+    tmp_path, monkeypatch, case
+):
+    from skpairauc import _programs
+
+    if case == "another_users" and os.geteuid() != 0:
+        pytest.skip("giving a file to another user needs root")
+    monkeypatch.setattr(_programs, "STATS", _programs.STATS.copy())
+    path, marker = tmp_path / "program.bin", tmp_path / "ran"
+    path.write_bytes(pickle.dumps(RunsOnLoad(marker)))
+    path.chmod(0o600)
+    # Control: the user's own private file is loaded (and runs).
+    assert _programs._load(path) is None  # not a program: compiled anew
+    assert marker.exists() and _programs.STATS["refused"] == 0
+    marker.rmdir()
+    if case == "writable_by_others":
+        path.chmod(0o666)
+    else:
+        os.chown(path, NOBODY, -1)
+    assert _programs._load(path) is None
+    assert not marker.exists()
+    assert _programs.STATS["refused"] == 1
 
 
 # --------------------------------------------------------------------------- #
