@@ -16,5 +16,5 @@ def test_demo_subsamples_positives_to_the_requested_rate():
 def test_demo_prints_roc_auc_of_pairwise_and_cross_entropy(capsys):
     aucs = main(["--seeds", "1", "--hidden", "8"])
     out = capsys.readouterr().out
-    assert "PairwiseAUC linear" in out and "cross-entropy MLP(8,)" in out
+    assert "PairwiseAUC (default)" in out and "cross-entropy MLP(8,)" in out
     assert all(0.5 < np.mean(v) <= 1.0 for v in aucs.values())

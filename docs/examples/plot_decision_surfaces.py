@@ -49,8 +49,9 @@ for name, (X, y) in datasets.items():
 # --------------------------------------
 # Both use the default logistic pairwise loss. On data this small
 # ``solver="auto"`` picks the exact L-BFGS solver, which is deterministic.
-# The default L2 penalty, ``alpha=1``, keeps the MLP's score surface smooth
-# on a few hundred training points.
+# With an explicit ``hidden_layer_sizes``, the default ``alpha="auto"``
+# means ``alpha=1``: that L2 penalty keeps the MLP's score surface smooth on
+# a few hundred training points.
 models = {
     "linear": PairwiseAUCClassifier(hidden_layer_sizes=(), random_state=0),
     "MLP (32,)": PairwiseAUCClassifier(

@@ -36,11 +36,13 @@ print(f"{len(y_train)} training samples, {y_train.mean():.1%} positive")
 # %%
 # The pipeline and the grid
 # -------------------------
-# Standardising the features matters for every gradient-based solver. Two
-# parameters usually matter most: the strength of the L2 penalty ``alpha``
-# and the loss. Parameters of a step are addressed as ``<step>__<param>``.
-# ``scoring="roc_auc"`` ranks the candidates by the ROC AUC of their
-# ``decision_function`` on each validation fold.
+# ``PairwiseAUCClassifier`` standardises the features inside ``fit``, so the
+# scaler is not needed here; it stands for whatever preprocessing your
+# pipeline has (a scaler is harmless). Two parameters usually matter most:
+# the strength of the L2 penalty ``alpha`` and the loss. Parameters of a
+# step are addressed as ``<step>__<param>``. ``scoring="roc_auc"`` ranks the
+# candidates by the ROC AUC of their ``decision_function`` on each
+# validation fold.
 pipe = Pipeline(
     [
         ("scale", StandardScaler()),

@@ -53,15 +53,20 @@ print(f"{y_train.sum()} positives out of {len(y_train)} training samples")
 # -------------------
 # Logistic regression trained with cross-entropy, the same with
 # ``class_weight="balanced"`` (each class then carries half of the loss),
-# and the pairwise model with its defaults. All three see standardised
-# features and score a sample by a linear function of them. The pairwise
-# model's default ``alpha=1`` puts the same coefficient on the squared
-# weights, relative to a mean loss, as ``LogisticRegression``'s default
-# ``C=1``.
+# and the pairwise model with a linear scorer, ``hidden_layer_sizes=()``
+# (its default, ``"auto"``, would choose between a linear scorer and an MLP
+# by cross-validation). All three score a sample by a linear function of
+# standardised features (the pairwise model standardises inside ``fit``, so
+# the scaler changes nothing for it). With an explicit scorer, the pairwise
+# model's ``alpha="auto"`` means ``alpha=1``, which puts the same
+# coefficient on the squared weights, relative to a mean loss, as
+# ``LogisticRegression``'s default ``C=1``.
 models = {
     "LogisticRegression": LogisticRegression(),
     "LogisticRegression, balanced": LogisticRegression(class_weight="balanced"),
-    "PairwiseAUCClassifier": PairwiseAUCClassifier(random_state=0),
+    "PairwiseAUCClassifier": PairwiseAUCClassifier(
+        hidden_layer_sizes=(), random_state=0
+    ),
 }
 
 rows, scores = [], {}
