@@ -1,93 +1,52 @@
-"""Capacity selection: which scorer and penalty the default trains (NumPy and
-scikit-learn only; training goes through :mod:`skpairauc._training`).
+"""Capacity selection: which scorer and penalty the default trains.
 
 With ``hidden_layer_sizes="auto"`` the estimator chooses among a small grid of
-scorers and penalties (:func:`candidates`):
+scorers and penalties (:func:`candidates`), as one stage of ``fit``:
 
-* when the training data allow an exact fit (the policy's solver is exact, or
-  the data are too small to hold out a validation set), by stratified K-fold
-  cross-validation on the training data, repeated ``N_REPEATS`` times with
-  other shuffles when a class has fewer than ``REPEAT_BELOW_CLASS_ROWS``
-  rows: each candidate is fitted on K - 1 folds and scored by the
-  ROC AUC of the held-out fold (macro one-vs-rest for multiclass); the best
-  mean wins, ties going to the best mean held-out soft AUC
-  (:func:`skpairauc._monitor.soft_auc`), then to the earlier candidate
-  (linear before MLP, stronger penalty first), and is refitted on all rows,
-  as ``LogisticRegressionCV`` does;
-* on large data (a stochastic solver with a validation split), cross-validation
-  would multiply long fits, so each scorer trains on all training rows for
-  its first epochs (:func:`selection_epochs`: about ``SELECTION_STEPS``
-  steps); the best validation ROC AUC so far wins, and its fit trains on
-  from where it stopped. The winner's model is the one a fit of that scorer
-  alone would give; only the losers' first epochs are extra work, and every
-  scorer's epoch program is the one its full fit uses.
+* :func:`cross_validate`, when the training data allow an exact fit (or are
+  too small to hold out a validation set): stratified K-fold
+  cross-validation, repeated when a class is small; the best mean held-out
+  ROC AUC wins (ties: the best mean soft AUC, then the earlier candidate),
+  and is refitted on all rows, as ``LogisticRegressionCV`` does;
+* :func:`select_on_validation`, on large data (a stochastic solver with a
+  validation split): each scorer trains on all training rows for its first
+  epochs; the best validation ROC AUC wins and trains on from there, so the
+  winner's model is the one a fit of that scorer alone gives.
 
-The rule was chosen on 26 imbalanced tables outside the benchmark's 12 (see
-the user guide): cross-validated selection was the only rule tried that was
-never more than 0.01 below ``LogisticRegression(class_weight="balanced")``
-while gaining most where an MLP helps.
+The user guide (:ref:`defaults`) gives the rule's reasons and measurements.
 """
 
 import math
+import threading
+import warnings
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import StratifiedKFold
+
+from ._monitor import scores_auc, soft_auc
+from ._policy import resolve_policy
+from ._scorers import score_rows
+from ._threads import Background, parallel_map
 
 # The scorer grid of "auto": a linear scorer and an MLP with one hidden layer.
 AUTO_HIDDEN = ((), (64,))
 # The penalties tried with "auto" alpha, per scorer: a linear scorer needs a
-# wide range (weakly to strongly regularised); an MLP on imbalanced tables
-# was never best with alpha below 1. The linear scorer's middle value (1) was
-# dropped: its held-out AUC is within noise of its neighbours', and every
-# extra candidate is one more noisy score to take the maximum of. On the
-# 99 tables of benchmarks/study_selection.py, selecting among these four
-# matched the five with alpha 1 (each group's mean test AUC within 0.0005);
-# tables more than 0.01 below balanced logistic regression: none of the 12
-# benchmark tables (five: abalone19 at -0.014), 5 of 68 other KEEL tables
-# (five: 5), none of 19 holdout tables (five: none).
+# wide range; an MLP on imbalanced tables was never best below 1.
 AUTO_ALPHAS = {(): (10.0, 0.1), (64,): (10.0, 1.0)}
 # With an explicit hidden_layer_sizes, alpha="auto" means this value.
 DEFAULT_ALPHA = 1.0
 # Mean held-out ROC AUCs this close are a tie (round-off of sums of equal
-# fold scores in another order). Ties are common on tables whose folds are
-# ranked perfectly by several candidates (shuttle-c0-vs-c4: every candidate
-# scores 1.0 on every fold of 2 of 5 splits); the earlier candidate, the
-# linear scorer with the strongest penalty, then reached test AUC 0.973
-# where the others reached 0.991-1.0 and LogisticRegression 1.0. Ties are
-# broken by the soft held-out AUC (_monitor.soft_auc), which counts how far
-# apart each pair is ranked.
+# fold scores in another order), broken by the soft AUC.
 TIE = 1e-12
-# Folds of the selection; 5 was no better than 3 on the tables tried, at
-# about twice the cost.
 N_FOLDS = 3
-# Repeats of the 3 folds, with other shuffles, when a class has fewer than
-# REPEAT_BELOW_CLASS_ROWS rows (of positive weight). With 17 positives in
-# training (poker-8-9_vs_5) one 3-fold split chose the linear scorer on noise
-# (test AUC 0.41 where the MLP reaches 0.90); two repeats chose the MLP on all
-# 5 splits, for twice the cost. With a few hundred rows of every class the
-# held-out AUCs are steadier: on the 80 tables of
-# benchmarks/study_selection.py, the first split alone picked the same
-# candidate as both on all 13 splits where every class had 200 rows or more
-# (at 100 rows: 17 of 19), and the default fit on make_classification(1000,
-# 20) takes half the time.
+# The folds are repeated with other shuffles when a class has fewer rows (of
+# positive weight) than REPEAT_BELOW_CLASS_ROWS: its held-out AUCs are noisy.
 N_REPEATS = 2
 REPEAT_BELOW_CLASS_ROWS = 200
-# Threads that fit the folds, at most (and at most the cores available): two
-# fits on two cores keep both busy while each waits for its compiled program
-# (see _classifier._cross_validate; benchmarks/bench_latency.py).
-FOLD_WORKERS = 2
-
-
 # Large-data selection: each scorer trains for about this many steps (whole
 # epochs, at least one and at most SELECTION_MAX_EPOCHS) before the choice.
-# A stochastic epoch is at most 250 steps whatever the data size, so the
-# budget, not the row count, sets the cost. 1,250 steps of the default batch
-# separate a linear from a nonlinear table (validation AUC 0.76 against 0.82
-# on 200,000 rows of make_classification(weights=[0.99], class_sep=0.8):
-# benchmarks/bench_large_table.py) at a fraction of a full fit. (Until this
-# release the scorers were scored on a stratified subsample of 50,000 rows for
-# 10 epochs, about 1,170 steps on 1e6 rows: the same budget, a 20 times
-# smaller validation set, and one more compiled program per fit.)
 SELECTION_STEPS = 1250
 SELECTION_MAX_EPOCHS = 10
 
@@ -113,8 +72,7 @@ def candidates(hidden_param, alpha_param, validated_hidden):
 def validation_candidates(grid):
     """The candidates trained on large data: one fit per scorer, at the
     default penalty unless ``alpha`` was set (on large data the penalty
-    barely matters: linear alpha 0.1, 1 and 10 were within 1e-5 of validation
-    AUC on 200,000 rows, and each extra fit costs a full stochastic fit)."""
+    barely matters, and each extra candidate costs a stochastic fit)."""
     alphas = {c.alpha for c in grid}
     alpha = DEFAULT_ALPHA if len(alphas) > 1 else alphas.pop()
     return [Candidate(h, alpha) for h in dict.fromkeys(c.hidden for c in grid)]
@@ -141,39 +99,6 @@ def choose(fold_scores, fold_soft_scores=None):
     return int(tied[np.argmax(fold_soft_scores.mean(axis=0)[tied])])
 
 
-def stratified_k_folds(y, n_splits, seed):
-    """The folds of ``StratifiedKFold(n_splits, shuffle=True,
-    random_state=seed).split(X, y)``, ``[(train, test), ...]``, computed here.
-
-    The same assignment as scikit-learn's (classes numbered by first
-    appearance; each fold's share of a class by round robin over the sorted
-    labels; each class's fold numbers shuffled by a ``RandomState(seed)``),
-    so the folds, and the models chosen on them, are scikit-learn's. Computed
-    here so that the first fit of a fresh process does not import
-    ``sklearn.model_selection`` (and ``sklearn.metrics``) for it: about 20 ms
-    of a 0.3 s default fit with a warm compile cache.
-    """
-    rng = np.random.RandomState(seed)
-    _, first, inverse = np.unique(y, return_index=True, return_inverse=True)
-    _, by_appearance = np.unique(first, return_inverse=True)
-    encoded = by_appearance[inverse]
-    n_classes = len(first)
-    ordered = np.sort(encoded)
-    allocation = np.asarray(
-        [
-            np.bincount(ordered[i::n_splits], minlength=n_classes)
-            for i in range(n_splits)
-        ]
-    )
-    test_folds = np.empty(len(y), dtype=np.intp)
-    for k in range(n_classes):
-        folds_for_class = np.arange(n_splits).repeat(allocation[:, k])
-        rng.shuffle(folds_for_class)
-        test_folds[encoded == k] = folds_for_class
-    rows = np.arange(len(y))
-    return [(rows[test_folds != i], rows[test_folds == i]) for i in range(n_splits)]
-
-
 def cv_folds(y_encoded, n_classes, seed):
     """Stratified folds ``[(train, test), ...]`` (3, or 6 when a class has
     fewer than ``REPEAT_BELOW_CLASS_ROWS`` rows), or None when a class has
@@ -181,7 +106,173 @@ def cv_folds(y_encoded, n_classes, seed):
     smallest = np.bincount(y_encoded, minlength=n_classes).min()
     if smallest < N_FOLDS:
         return None
-    folds = []
-    for repeat in range(N_REPEATS if smallest < REPEAT_BELOW_CLASS_ROWS else 1):
-        folds += stratified_k_folds(y_encoded, N_FOLDS, seed + repeat)
-    return folds
+    n_repeats = N_REPEATS if smallest < REPEAT_BELOW_CLASS_ROWS else 1
+    rows = np.zeros((len(y_encoded), 1))  # StratifiedKFold reads only y
+    return [
+        fold
+        for repeat in range(n_repeats)
+        for fold in StratifiedKFold(
+            N_FOLDS, shuffle=True, random_state=seed + repeat
+        ).split(rows, y_encoded)
+    ]
+
+
+def cross_validate(grid, inputs, settings, seed, train, policy, n_jobs):
+    """Held-out ROC AUC and soft AUC (:func:`skpairauc._monitor.soft_auc`,
+    which breaks ties) of each candidate on each stratified fold, each of
+    shape ``(n_folds, n_candidates)`` (None when a class is too small to be
+    split into folds), and the background compile that the caller joins
+    after the refit (None if none was started).
+
+    ``train(candidate, fit_inputs, fit_policy)`` fits one candidate. Folds
+    are drawn from the rows of positive weight, so every class of every fold
+    has weight on both of its sides. The fold fits run on ``n_jobs`` threads;
+    each is deterministic, so the scores do not depend on which thread fits
+    which fold.
+    """
+    from . import _exact
+
+    weighted = np.flatnonzero(inputs.sample_weight > 0)
+    folds = cv_folds(inputs.y_encoded[weighted], inputs.n_classes, seed)
+    if folds is None:
+        return None, None, None
+    fold_sets = []
+    for fit_rows, test_rows in folds:
+        fit_rows, test_rows = weighted[fit_rows], weighted[test_rows]
+        fold_policy = resolve_policy(
+            {**settings, "early_stopping": False},
+            inputs.y_encoded[fit_rows],
+            inputs.n_classes,
+            seed,
+        )
+        fold_sets.append((fit_rows, test_rows, fold_policy))
+    # While the first scorer's folds train, a background thread compiles the
+    # other scorers' fold programs, then the refit program of the last scorer
+    # (the MLP), ready if it wins.
+    hiddens = list(dict.fromkeys(c.hidden for c in grid))
+    jobs = [
+        (hidden, inputs.y_encoded[fit_rows])
+        for hidden in hiddens[1:]
+        for fit_rows, _, fold_policy in fold_sets
+        if fold_policy.solver == "lbfgs"
+    ]
+    if jobs and policy.solver == "lbfgs":
+        jobs.append((hiddens[-1], inputs.y_encoded[weighted]))
+    ahead = _exact.exact_programs_ahead(
+        jobs, inputs.X.shape[1], inputs.n_classes, settings
+    )
+
+    def fold_score(i, k):
+        fit_rows, test_rows, fold_policy = fold_sets[k]
+        result = train(grid[i], inputs.subset(fit_rows), fold_policy)
+        held_out = score_rows(
+            result.params, inputs.X, settings["activation"], rows=test_rows
+        )
+        y_held_out = inputs.y_encoded[test_rows]
+        w_held_out = inputs.sample_weight[test_rows]
+        return (
+            scores_auc(held_out, y_held_out, w_held_out),
+            scores_auc(held_out, y_held_out, w_held_out, soft_auc),
+        )
+
+    fits = [(i, k) for i in range(len(grid)) for k in range(len(fold_sets))]
+    try:
+        with warnings.catch_warnings():
+            # A fold fit that stops early only scores a candidate.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            results = parallel_map(fold_score, fits, n_jobs)
+    except BaseException:
+        ahead.join()
+        raise
+    scores = np.zeros((len(fold_sets), len(grid)))
+    soft_scores = np.zeros((len(fold_sets), len(grid)))
+    for (i, k), (score, soft) in zip(fits, results):
+        scores[k, i], soft_scores[k, i] = score, soft
+    return scores, soft_scores, ahead
+
+
+def select_on_validation(grid, inputs, policy, settings, seed, begin, n_jobs):
+    """Large data: each candidate trains on all training rows for its first
+    :func:`selection_epochs` epochs; the best validation ROC AUC of those
+    epochs wins and trains on, exactly as a fit of that candidate alone
+    would. Returns the candidates' scores, the chosen candidate and its
+    :class:`~skpairauc._prepare.SolverResult`.
+
+    ``begin(candidate, inputs)`` gives a candidate's initial parameters,
+    generator and settings. With a worker per candidate (``n_jobs``), one
+    done with its selection epochs trains on while it waits for the others
+    (the choice reads only the selection epochs' scores, so it does not
+    depend on how far each got). The programs compile in a background
+    thread, the MLP's first, while another thread lays out the rows.
+    """
+    from . import _stochastic
+
+    verbose = settings["verbose"]
+    laying_out = _stochastic.stochastic_data_ahead(inputs, policy, settings, seed)
+    fits, compiling = [], None
+    try:
+        for candidate in grid:
+            params, rng, _, fit_settings = begin(candidate, inputs)
+            fits.append(
+                _stochastic.StochasticFit(
+                    params,
+                    inputs,
+                    policy,
+                    fit_settings,
+                    seed,
+                    rng,
+                    compile_ahead=False,
+                )
+            )
+        compiling = Background(lambda: [fit.compile() for fit in reversed(fits)])
+        data = laying_out.result()
+        epochs = selection_epochs(data.layout.steps_per_epoch, settings["max_iter"])
+        race = len(fits) <= n_jobs
+        lock, n_done, decided = threading.Lock(), [0], threading.Event()
+
+        def undecided():
+            return not decided.is_set()
+
+        def select(fit, candidate):
+            if verbose:
+                print(
+                    f"Selection: hidden_layer_sizes={candidate.hidden}, "
+                    f"alpha={candidate.alpha}, its first {epochs} epochs"
+                )
+            try:
+                fit.start(data)
+                # Until every candidate is done, only a failure sets
+                # `decided`: then no choice will be made, so stop.
+                fit.advance(epochs, keep_going=undecided)
+            except BaseException:
+                decided.set()  # no choice will be made: end the race
+                raise
+            with lock:
+                n_done[0] += 1
+                if n_done[0] == len(fits):
+                    decided.set()
+            if race:
+                fit.advance(settings["max_iter"], keep_going=undecided)
+
+        parallel_map(select, list(zip(fits, grid)), n_jobs)
+        compiling.result()
+        scores = np.array([fit.best_validation_score(epochs) for fit in fits])
+        best = int(np.argmax(scores))
+        if verbose:
+            print(
+                f"Chose hidden_layer_sizes={grid[best].hidden}, "
+                f"alpha={grid[best].alpha} (best validation ROC AUC of the "
+                f"selection epochs: {', '.join(f'{v:.6f}' for v in scores)}); "
+                "it trains on"
+            )
+        for i, fit in enumerate(fits):
+            if i != best:
+                fit.close()  # free its rows before the winner trains on
+        fits[best].advance(settings["max_iter"])
+        return scores, grid[best], fits[best].result()
+    finally:
+        laying_out.join()
+        if compiling is not None:
+            compiling.join()
+        for fit in fits:
+            fit.close()

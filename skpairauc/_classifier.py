@@ -9,41 +9,32 @@ fitted attribute, in one place. A failure at any stage leaves the estimator as
 it was before the call.
 """
 
-import threading
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import expit, log_expit, logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._capacity import (
-    FOLD_WORKERS,
     Candidate,
     candidates,
     choose,
-    cv_folds,
-    selection_epochs,
+    cross_validate,
+    select_on_validation,
     validation_candidates,
 )
-from ._fork import check_not_forked_after_jax
+from ._fork import check_not_forked_after_jax, note_jax_started
 from ._losses import LOSSES
-from ._monitor import scores_auc, soft_auc
 from ._optimizers import EXACT_SOLVERS, OPTIMIZERS
 from ._policy import resolve_policy
 from ._scorers import ACTIVATIONS, init_scorer, score_rows
-from ._threads import Background, available_cores, run_in_threads
+from ._threads import effective_n_jobs, one_blas_thread
 from ._threshold import THRESHOLD_STRATEGIES, fit_decision
-from ._validation import (
-    FitInputs,
-    label,
-    validate_fit_inputs,
-    validated_hidden_layer_sizes,
-)
+from ._validation import label, validate_fit_inputs, validated_hidden_layer_sizes
 
 # Fewer training rows of a class than this get a warning: its side of every
 # pair, its threshold and its probability map rest on a handful of rows.
@@ -85,17 +76,10 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
     hidden_layer_sizes : "auto" or array-like of int, default="auto"
         Widths of the hidden layers of the scorer. ``()`` gives a linear
         scorer ``s(x) = x @ w``; ``(64,)`` an MLP with one hidden layer.
-        "auto" chooses the scorer (and, with ``alpha="auto"``, the penalty)
-        for the data: among a linear scorer with ``alpha`` in {10, 0.1}
-        and an MLP (64,) with ``alpha`` in {10, 1}, by stratified 3-fold
-        cross-validated ROC AUC (repeated twice when a class has fewer than
-        200 rows; candidates tied on it, e.g. all ranking every fold
-        perfectly, are told apart by the soft ROC AUC of
-        ``capacity_fold_soft_scores_``), then refitted on all rows;
-        on data large enough for a stochastic solver with a validation split,
-        by the validation ROC AUC of each (``alpha`` 1) after its first
-        epochs (about 1,250 steps), the winner training on from there. The
-        choice is in
+        "auto" chooses between a linear scorer and an MLP (64,) (and, with
+        ``alpha="auto"``, the penalty) on the training data: by
+        cross-validated ROC AUC, or on large data by the validation ROC AUC
+        of their first epochs (see :ref:`defaults`). The choice is in
         ``hidden_layer_sizes_``, ``alpha_`` and ``capacity_scores_``.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
@@ -119,12 +103,11 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
           otherwise.
     alpha : "auto" or float, default="auto"
         Strength of the L2 penalty ``alpha / 2 * ||W||^2`` on the weights (not
-        the biases), divided by the number of training rows of non-zero
-        weight, as in :class:`~sklearn.neural_network.MLPClassifier`, and
-        applied to the standardised features. On this scale ``alpha=1`` is
-        the penalty of ``LogisticRegression(C=1)`` on standardised data.
-        "auto": chosen with the scorer when ``hidden_layer_sizes="auto"``,
-        else 1.0.
+        the biases) of the scorer on standardised features, divided by the
+        total sample weight (the number of rows when unweighted), as in
+        :class:`~sklearn.linear_model.LogisticRegression`: ``alpha=1`` is the
+        penalty of ``LogisticRegression(C=1)`` on standardised data. "auto":
+        chosen with the scorer when ``hidden_layer_sizes="auto"``, else 1.0.
     n_pos_per_batch : int, default=128
         Positives per task and step of the stochastic solvers.
     n_neg_per_batch : int, default=384
@@ -177,6 +160,13 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         Chosen on the training data, or on the validation data when
         ``early_stopping=True``. Multiclass problems predict the class of
         highest calibrated one-vs-rest probability and ignore this parameter.
+    n_jobs : int, default=None
+        Workers (threads) for the fits of the capacity selection of
+        ``hidden_layer_sizes="auto"``. None uses the cores available to the
+        process, as :class:`~sklearn.ensemble.HistGradientBoostingClassifier`'s
+        threads do; inside a joblib worker (``GridSearchCV(n_jobs=k)``) that
+        is the worker's share of the cores. ``-1`` means all cores, as in
+        joblib.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, batch sampling, dropout and the validation
         split. An int gives bit-identical models on a given machine.
@@ -286,11 +276,16 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
     transform is folded into ``coefs_`` and ``intercepts_``, so columns in
     any units (down to 1e-300, up to 1e300) train the same model.
 
-    **Sample weights** enter as pair weights ``w_i * w_j``: weighting a row by
-    an integer ``k`` gives the same pair objective as repeating it ``k``
-    times. Only the ratios of the weights matter: they are rescaled to a mean
-    of 1 over the rows of non-zero weight, so weights scaled by any constant
-    train the same model.
+    **Sample weights** are repeated rows, as everywhere in scikit-learn: a
+    row of weight ``k`` trains as ``k`` copies of it. Pair ``(i, j)`` weighs
+    ``w_i * w_j``, the penalty is divided by the total weight, and the
+    threshold and probability map count weights as rows. Exact fits give the
+    model of the repeated data to float64 round-off on small data (float32
+    otherwise); the stochastic solvers draw rows in proportion to their
+    weight, so they match only in distribution. Scaling every weight by
+    ``c`` is repeating the data ``c`` times: the penalty weakens by ``c``.
+    During ``fit`` NumPy's BLAS runs on one thread (threadpoolctl), restored
+    when the fit ends.
 
     **Compilation.** Training compiles its programs once per configuration
     and bucketed data shape; at most 24 stay loaded (``SKPAIRAUC_MAX_PROGRAMS``)
@@ -354,6 +349,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             StrOptions(set(THRESHOLD_STRATEGIES)),
             Interval(Real, 0, 1, closed="neither"),
         ],
+        "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -379,6 +375,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         early_stopping="auto",
         validation_fraction=0.1,
         threshold="balanced_accuracy",
+        n_jobs=None,
         random_state=None,
         verbose=False,
         warm_start=False,
@@ -400,6 +397,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.threshold = threshold
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -416,7 +414,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Class labels (at least two classes).
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative row weights; pair ``(i, j)`` weighs ``w_i * w_j``.
+            Non-negative, finite row weights: a weight ``k`` counts as ``k``
+            repeated rows.
 
         Returns
         -------
@@ -459,6 +458,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
 
         if not _training.runs_without_jax(inputs, policy):
             check_not_forked_after_jax()
+            note_jax_started()
 
         def begin(candidate, fit_inputs, warm_start=False):
             # One generator per fit: initial weights and batches (the
@@ -481,31 +481,32 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
                 params, fit_inputs, fit_policy, fit_settings, seed, rng, is_fitted
             )
 
+        # Verbose fits print in order, from one thread.
+        n_jobs = 1 if self.verbose else effective_n_jobs(self.n_jobs)
         capacity_scores = fold_scores = fold_soft_scores = None
-        if len(grid) == 1:
-            chosen = grid[0]
-            result = train(chosen, inputs, policy, warm_start=warm)
-        elif policy.held_out is not None:
-            # Large data: every scorer trains on all rows for its first
-            # epochs; the best validation ROC AUC trains on from there.
-            grid = validation_candidates(grid)
-            capacity_scores, chosen, result = self._select_on_validation(
-                grid, inputs, policy, settings, seed, begin
-            )
-        else:
-            fold_scores, fold_soft_scores, ahead = self._cross_validate(
-                grid, inputs, settings, seed, train, policy
-            )
-            try:
-                if fold_scores is None:
-                    chosen = grid[0]
-                else:
-                    capacity_scores = fold_scores.mean(axis=0)
-                    chosen = grid[choose(fold_scores, fold_soft_scores)]
-                result = train(chosen, inputs, policy)
-            finally:
-                if ahead is not None:
-                    ahead.join()
+        with one_blas_thread():
+            if len(grid) == 1:
+                chosen = grid[0]
+                result = train(chosen, inputs, policy, warm_start=warm)
+            elif policy.held_out is not None:
+                grid = validation_candidates(grid)
+                capacity_scores, chosen, result = select_on_validation(
+                    grid, inputs, policy, settings, seed, begin, n_jobs
+                )
+            else:
+                fold_scores, fold_soft_scores, ahead = cross_validate(
+                    grid, inputs, settings, seed, train, policy, n_jobs
+                )
+                try:
+                    if fold_scores is None:
+                        chosen = grid[0]
+                    else:
+                        capacity_scores = fold_scores.mean(axis=0)
+                        chosen = grid[choose(fold_scores, fold_soft_scores)]
+                    result = train(chosen, inputs, policy)
+                finally:
+                    if ahead is not None:
+                        ahead.join()
         if self.verbose and len(grid) > 1 and policy.held_out is None:
             # (The large-data selection says what it chose before training on.)
             print(f"Chose hidden_layer_sizes={chosen.hidden}, alpha={chosen.alpha}")
@@ -526,6 +527,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             inputs.y_encoded[rows],
             inputs.sample_weight[rows],
             self.threshold,
+            inputs.weight_unit,
         )
         validation_scores = result.validation_scores
         return {
@@ -556,188 +558,6 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             "calibration_coef_": decision.calibration_coef,
             "calibration_intercept_": decision.calibration_intercept,
         }
-
-    def _select_on_validation(self, grid, inputs, policy, settings, seed, begin):
-        """Large data (a stochastic solver with a validation split): each
-        candidate trains on all training rows for its first
-        ``selection_epochs`` epochs, the candidates at once on the available
-        cores; the best validation ROC AUC of those epochs wins and trains
-        on, exactly as a fit of that candidate alone would. Returns the
-        candidates' scores, the chosen candidate and its
-        :class:`SolverResult`.
-
-        A candidate done with its selection epochs before the others trains
-        on while it waits for them: should it win, those epochs are its own
-        fit's (the choice reads only the selection epochs' scores, so it does
-        not depend on how far each got). The programs compile one after the
-        other in a background thread, the MLP's first (the longest compile,
-        and the scorer whose selection epochs take longest), while a second
-        thread lays out all rows; a candidate whose program is not started
-        by the time the layout is ready compiles it in its own thread. On
-        1e6 x 100 rows, where the linear scorer wins, the linear fit has
-        finished by the time the MLP's selection epochs end
-        (``benchmarks/bench_speed.py``, floor 3e).
-        """
-        from . import _training
-
-        laying_out = _training.stochastic_data_ahead(inputs, policy, settings, seed)
-        fits, compiling = [], None
-        try:
-            for candidate in grid:
-                params, rng, _, fit_settings = begin(candidate, inputs)
-                fits.append(
-                    _training.StochasticFit(
-                        params,
-                        inputs,
-                        policy,
-                        fit_settings,
-                        seed,
-                        rng,
-                        compile_ahead=False,
-                    )
-                )
-            compiling = Background(lambda: [fit.compile() for fit in reversed(fits)])
-            data = laying_out.result()
-            epochs = selection_epochs(data.layout.steps_per_epoch, settings["max_iter"])
-            n_workers = self._n_workers()
-            # With a thread per candidate, one that is done early trains on
-            # until every candidate is done.
-            race = len(fits) <= n_workers
-            lock, n_done, decided = threading.Lock(), [0], threading.Event()
-
-            def undecided():
-                return not decided.is_set()
-
-            def select(fit, candidate):
-                if self.verbose:
-                    print(
-                        f"Selection: hidden_layer_sizes={candidate.hidden}, "
-                        f"alpha={candidate.alpha}, its first {epochs} epochs"
-                    )
-                try:
-                    fit.start(data)
-                    # Until every candidate is done, only a failure sets
-                    # `decided`: then no choice will be made, so stop.
-                    fit.advance(epochs, keep_going=undecided)
-                except BaseException:
-                    decided.set()  # no choice will be made: end the race
-                    raise
-                with lock:
-                    n_done[0] += 1
-                    if n_done[0] == len(fits):
-                        decided.set()
-                if race:
-                    fit.advance(settings["max_iter"], keep_going=undecided)
-
-            run_in_threads(select, list(zip(fits, grid)), n_workers, "skpairauc-select")
-            compiling.result()
-            scores = np.array([fit.best_validation_score(epochs) for fit in fits])
-            best = int(np.argmax(scores))
-            if self.verbose:
-                print(
-                    f"Chose hidden_layer_sizes={grid[best].hidden}, "
-                    f"alpha={grid[best].alpha} (best validation ROC AUC of the "
-                    f"selection epochs: {', '.join(f'{v:.6f}' for v in scores)}); "
-                    "it trains on"
-                )
-            for i, fit in enumerate(fits):
-                if i != best:
-                    fit.close()  # free its rows before the winner trains on
-            fits[best].advance(settings["max_iter"])
-            return scores, grid[best], fits[best].result()
-        finally:
-            laying_out.join()
-            if compiling is not None:
-                compiling.join()
-            for fit in fits:
-                fit.close()
-
-    def _cross_validate(self, grid, inputs, settings, seed, train, policy):
-        """Held-out ROC AUC and soft AUC (:func:`_monitor.soft_auc`, which
-        breaks ties) of each candidate on each stratified fold, each of shape
-        ``(n_folds, n_candidates)`` (None when a class is too small to be
-        split into folds), and the background compile that the caller joins
-        after the refit (None if none was started)."""
-        from . import _training
-
-        # Folds of the rows of positive weight (the others count for nothing).
-        weighted = np.flatnonzero(inputs.sample_weight > 0)
-        folds = cv_folds(inputs.y_encoded[weighted], inputs.n_classes, seed)
-        if folds is None:
-            return None, None, None
-        fold_sets = []
-        for fit_rows, test_rows in folds:
-            fit_rows, test_rows = weighted[fit_rows], weighted[test_rows]
-            fold_policy = resolve_policy(
-                {**settings, "early_stopping": False},
-                inputs.y_encoded[fit_rows],
-                inputs.n_classes,
-                seed,
-            )
-            fold_sets.append((fit_rows, test_rows, fold_policy))
-        # While the first scorer's folds train, another core compiles the
-        # other scorers' fold programs.
-        hiddens = list(dict.fromkeys(c.hidden for c in grid))
-        jobs = [
-            (hidden, inputs.y_encoded[fit_rows])
-            for hidden in hiddens[1:]
-            for fit_rows, _, fold_policy in fold_sets
-            if fold_policy.solver == "lbfgs"
-        ]
-        if jobs and policy.solver == "lbfgs":
-            # Then the refit program of the last scorer (the MLP), while its
-            # folds train: ready if the MLP wins. The linear refit, if chosen,
-            # compiles after the choice (compiling both ahead made cold fits
-            # slower: XLA's compiles compete with the folds for the cores).
-            jobs.append((hiddens[-1], inputs.y_encoded[weighted]))
-        ahead = _training.exact_programs_ahead(
-            jobs, inputs.X.shape[1], inputs.n_classes, settings
-        )
-        scores = np.zeros((len(folds), len(grid)))
-        soft_scores = np.zeros((len(folds), len(grid)))
-
-        def fold_score(i, k):
-            fit_rows, test_rows, fold_policy = fold_sets[k]
-            fold = FitInputs(
-                inputs.X[fit_rows],
-                inputs.y_encoded[fit_rows],
-                inputs.classes,
-                inputs.sample_weight[fit_rows],
-            )
-            result = train(grid[i], fold, fold_policy)
-            held_out = score_rows(
-                result.params, inputs.X, self.activation, rows=test_rows
-            )
-            y_held_out = inputs.y_encoded[test_rows]
-            w_held_out = inputs.sample_weight[test_rows]
-            scores[k, i] = scores_auc(held_out, y_held_out, w_held_out)
-            soft_scores[k, i] = scores_auc(held_out, y_held_out, w_held_out, soft_auc)
-
-        # Candidate by candidate (the first scorer's folds train while the
-        # others compile), the fold fits shared between the available cores:
-        # each is independent and deterministic, so the scores do not depend
-        # on which thread fits which fold.
-        fits = [(i, k) for i in range(len(grid)) for k in range(len(fold_sets))]
-        try:
-            with warnings.catch_warnings():
-                # A fold fit that stops early only scores a candidate.
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                # Held here for all the fold fits: one limit for the whole
-                # selection, not one per fold fit (see
-                # _training.one_blas_thread).
-                with _training.one_blas_thread():
-                    run_in_threads(
-                        fold_score, fits, self._n_workers(), "skpairauc-fold"
-                    )
-        except BaseException:
-            ahead.join()
-            raise
-        return scores, soft_scores, ahead
-
-    def _n_workers(self):
-        """Threads for the fits of a selection: at most ``FOLD_WORKERS`` and
-        the cores available; one for verbose fits, which print in order."""
-        return 1 if self.verbose else min(FOLD_WORKERS, available_cores())
 
     def _initial_params(self, rng, hidden, n_features, n_classes, warm_start=False):
         """Initial parameters and whether they are the fitted ones (on raw
@@ -808,6 +628,25 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         # expit 0 in float64) still give finite probabilities.
         log_proba = log_expit(logits)
         return np.exp(log_proba - logsumexp(log_proba, axis=1, keepdims=True))
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`, computed without underflow.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``, finite where a probability underflows.
+        """
+        logits = self.decision_function(X)
+        if len(self.classes_) == 2:
+            return np.column_stack([log_expit(-logits), log_expit(logits)])
+        log_proba = log_expit(logits)
+        return log_proba - logsumexp(log_proba, axis=1, keepdims=True)
 
     def predict(self, X):
         """Predict class labels.

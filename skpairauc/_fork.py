@@ -2,31 +2,30 @@
 
 XLA's CPU client runs thread pools that ``fork()`` does not copy: a child
 process that inherits a started JAX backend and trains waits for ever on
-threads that do not exist in it. This module records, at fork time, whether
-the parent had started a JAX backend, so that a fit in such a child that
-would compile or run a JAX program raises at once, before any training, with
-the cause and the fix (a small exact fit, which runs in NumPy, trains there
-as anywhere). It imports nothing from JAX.
+threads that do not exist in it. The package records when one of its fits
+first runs JAX (:func:`note_jax_started`) and, at fork time, whether the
+parent had, so that a fit in such a child that would compile or run a JAX
+program raises at once, before any training, with the cause and the fix (a
+small exact fit, which runs in NumPy, trains there as anywhere). It imports
+nothing from JAX, and knows only about the JAX this package started.
 """
 
 import os
-import sys
 
+_jax_started = False
 _forked_after_jax = False
 
 
-def _jax_backend_started():
-    bridge = sys.modules.get("jax._src.xla_bridge")
-    if bridge is None:
-        return False
-    # Private, so guarded: if JAX renames it, assume the worst once JAX is in.
-    backends = getattr(bridge, "_backends", None)
-    return True if backends is None else bool(backends)
+def note_jax_started():
+    """Record that this process runs JAX programs (called before a fit's
+    first compile or device transfer)."""
+    global _jax_started
+    _jax_started = True
 
 
 def _after_fork_in_child():
     global _forked_after_jax
-    _forked_after_jax = _forked_after_jax or _jax_backend_started()
+    _forked_after_jax = _forked_after_jax or _jax_started
 
 
 if hasattr(os, "register_at_fork"):

@@ -57,30 +57,31 @@ _DERIVATIVE_FROM_OUTPUT = {
 
 def _logistic_sums(s_pos, w_pos, s_neg, w_neg, buffers):
     """The logistic loss's weighted pair sum and its gradients with respect to
-    both score vectors, in three preallocated buffers.
+    both score vectors, in preallocated buffers: three float32, one float64.
 
     The value is ``skpairauc._losses``'s: ``max(-d, 0) + log1p(exp(-|d|))``.
     The derivative ``-sigmoid(-d)`` is ``-(1 - tanh(d / 2)) / 2``, whose
-    constant half is summed once per row (``sum(w)``) instead of per pair:
-    one ``tanh`` pass in place of five (the same ``exp`` shared with the
-    value, ``1 / (1 + e)``, a product and a ``where``), for 0.20 against 0.31
-    ms on 333 x 333 pairs here. Its round-off is absolute (about 6e-8 of the
-    weights' sum) rather than relative, far below the float32 objective's.
-    Fresh temporaries for every operation took three times as long (page
-    faults)."""
-    d, e, work = buffers
-    np.subtract(s_pos[:, None], s_neg[None, :], out=d)
+    constant half is summed once per row (``sum(w)``) instead of per pair.
+    Each pair's terms are float32 (the transcendental functions are most of
+    the cost); their weighted sums are float64, so that a weight ``k`` sums
+    to what ``k`` repeated rows do, to float64 round-off."""
+    d, e, work, wide = buffers
+    np.subtract(
+        s_pos.astype(np.float32)[:, None], s_neg.astype(np.float32)[None, :], out=d
+    )
     np.abs(d, out=e)
     np.negative(e, out=e)
     np.exp(e, out=e)
     np.log1p(e, out=e)
     np.minimum(d, 0.0, out=work)
     e -= work
-    total = w_pos @ (e @ w_neg)
-    np.subtract(0.5 * s_pos[:, None], 0.5 * s_neg[None, :], out=work)
+    np.copyto(wide, e)
+    total = w_pos @ (wide @ w_neg)
+    np.multiply(d, 0.5, out=work)
     np.tanh(work, out=work)  # sigmoid(-d) = 0.5 - 0.5 * work
-    grad_pos = -(0.5 * w_neg.sum() - 0.5 * (work @ w_neg)) * w_pos
-    grad_neg = (0.5 * w_pos.sum() - 0.5 * (w_pos @ work)) * w_neg
+    np.copyto(wide, work)
+    grad_pos = -(0.5 * w_neg.sum() - 0.5 * (wide @ w_neg)) * w_pos
+    grad_neg = (0.5 * w_pos.sum() - 0.5 * (w_pos @ wide)) * w_neg
     return total, grad_pos, grad_neg
 
 
@@ -89,7 +90,9 @@ class HostObjective:
     layout ``rows``, ``pairs`` (see :func:`skpairauc._layout.exact_layout`),
     for flat parameters laid out as ``shapes`` (coefs, then intercepts).
 
-    Evaluated in float32, as the compiled program is; returns a float and a
+    The scorer and every sum over rows or pairs are float64, so that a weight
+    ``k`` gives the same objective as ``k`` repeated rows to float64
+    round-off (the compiled program runs in float32). Returns a float and a
     float64 gradient. Padding (rows past the last real one, zero-weight pair
     entries) is dropped once here.
     """
@@ -102,21 +105,22 @@ class HostObjective:
             keep_pos, keep_neg = pos_w[t] > 0, neg_w[t] > 0
             task = (
                 pos_idx[t][keep_pos],
-                pos_w[t][keep_pos],
+                pos_w[t][keep_pos].astype(np.float64),
                 neg_idx[t][keep_neg],
-                neg_w[t][keep_neg],
-                np.float32(1.0 / (float(pair_norm[t]) * len(pos_idx))),
+                neg_w[t][keep_neg].astype(np.float64),
+                1.0 / (float(pair_norm[t]) * len(pos_idx)),
             )
             self.tasks.append(task)
             last_row = max(last_row, task[0].max(initial=-1), task[2].max(initial=-1))
-        self.rows = rows[: last_row + 1]
+        self.rows = rows[: last_row + 1].astype(np.float64)
         self.shapes = shapes
         self.activation = activation
-        self.reg = np.float32(reg)
+        self.reg = float(reg)
         self._buffers = None
         if loss == "logistic":
             longest = max(len(t[0]) * len(t[2]) for t in self.tasks)
             self._buffers = [np.empty(longest, np.float32) for _ in range(3)]
+            self._buffers.append(np.empty(longest))
         else:
             self._loss = value_and_derivative(loss, margin, np)
 
@@ -128,7 +132,7 @@ class HostObjective:
         return _logistic_sums(s_pos, w_pos, s_neg, w_neg, views)
 
     def __call__(self, theta):
-        params = unflatten(theta.astype(np.float32), self.shapes)
+        params = unflatten(np.asarray(theta, np.float64), self.shapes)
         coefs, intercepts = params["coefs"], params["intercepts"]
         activate = ACTIVATIONS[self.activation]
         outputs = [self.rows]  # the input of each layer
@@ -137,7 +141,7 @@ class HostObjective:
         scores = outputs[-1] @ coefs[-1]
 
         value = 0.0
-        score_grad = np.zeros(scores.shape[::-1], np.float32)  # (task, row)
+        score_grad = np.zeros(scores.shape[::-1])  # (task, row)
         for t, (p_idx, p_w, n_idx, n_w, scale) in enumerate(self.tasks):
             column = scores[:, t]
             total, grad_pos, grad_neg = self._pair_sums(
@@ -166,5 +170,5 @@ class HostObjective:
         value += float(self.reg) * float(l2_penalty(np, params))
         gradient = np.concatenate(
             [np.ravel(g) for g in (*coef_grads, *intercept_grads)]
-        ).astype(np.float64)
+        )
         return value, gradient

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._threads import available_cores, run_in_threads
+from ._threads import available_cores, parallel_map
 
 _MAPPED_MIN_BYTES = 1 << 24
 
@@ -164,8 +164,7 @@ def aligned_empty(shape, dtype, alignment=64):
 # and its standardisation, however wide X is.
 COPY_BLOCK_ELEMENTS = 1 << 20
 # Copies of at least this many elements are split between two threads (NumPy
-# releases the GIL while it copies): 1e6 x 100 copied and standardised in
-# 0.11 s instead of 0.20 s.
+# releases the GIL while it copies; benchmarks/README.md has the figures).
 _THREADED_COPY_MIN_ELEMENTS = 1 << 22
 
 
@@ -175,7 +174,9 @@ def _n_copy_workers(n_elements):
     return min(2, available_cores())
 
 
-def padded_rows(X, rows, n_padded, n_columns=None, standardizer=None):
+def padded_rows(
+    X, rows, n_padded, n_columns=None, standardizer=None, dtype=np.float32
+):
     """``X[rows]`` as float32 in an aligned buffer of ``n_padded`` rows and
     ``n_columns`` columns (default: X's), standardised first if a
     :class:`~skpairauc._scaling.Standardizer` is given.
@@ -183,11 +184,12 @@ def padded_rows(X, rows, n_padded, n_columns=None, standardizer=None):
     Copies in blocks of about :data:`COPY_BLOCK_ELEMENTS` elements (no
     full-size temporary), each standardised while it is in cache (float32
     ``X`` in float32, other data in float64 before the cast); large copies in
-    two threads. Padding rows and columns are zero.
+    two threads. Padding rows and columns are zero. ``dtype=np.float64`` keeps
+    float64 data exact (the NumPy objective).
     """
     n_features = X.shape[1]
     n_columns = n_features if n_columns is None else n_columns
-    out = aligned_empty((n_padded, n_columns), np.float32)
+    out = aligned_empty((n_padded, n_columns), dtype)
     rows = np.asarray(rows, dtype=np.intp)
     block_rows = max(1, COPY_BLOCK_ELEMENTS // max(n_features, 1))
 
@@ -203,7 +205,7 @@ def padded_rows(X, rows, n_padded, n_columns=None, standardizer=None):
 
     n_workers = _n_copy_workers(len(rows) * n_features)
     bounds = np.linspace(0, len(rows), n_workers + 1).astype(int)
-    run_in_threads(copy, pairwise(bounds), n_workers, "skpairauc-copy")
+    parallel_map(copy, list(pairwise(bounds)), n_workers)
     out[len(rows) :] = 0.0
     out[:, n_features:] = 0.0
     return out
@@ -248,27 +250,40 @@ def exact_pair_lengths(y_train, n_classes):
 
 
 def exact_layout(
-    X, y_encoded, sample_weight, train, n_classes, n_columns=None, standardizer=None
+    X,
+    y_encoded,
+    sample_weight,
+    train,
+    n_classes,
+    n_columns=None,
+    standardizer=None,
+    dtype=np.float32,
 ):
     """Lay out the training rows ``train`` for the exact solver (see
-    :func:`padded_rows` for ``n_columns`` and ``standardizer``)."""
+    :func:`padded_rows` for ``n_columns``, ``standardizer`` and ``dtype``)."""
     y_train, w_train = y_encoded[train], sample_weight[train]
     tasks = task_classes(n_classes)
-    rows = padded_rows(X, train, bucket_length(len(train)), n_columns, standardizer)
+    rows = padded_rows(
+        X, train, bucket_length(len(train)), n_columns, standardizer, dtype
+    )
     pos_rows = [np.flatnonzero(y_train == c) for c in tasks]
     neg_rows = [np.flatnonzero(y_train != c) for c in tasks]
     n_pos, n_neg = exact_pair_lengths(y_train, n_classes)
 
     def pad(row_lists, length):
         idx = np.zeros((len(tasks), length), np.int32)
-        w = np.zeros((len(tasks), length), np.float32)
+        w = np.zeros((len(tasks), length), dtype)
         for t, members in enumerate(row_lists):
             idx[t, : len(members)], w[t, : len(members)] = members, w_train[members]
         return idx, w
 
     pos_idx, pos_w = pad(pos_rows, n_pos)
     neg_idx, neg_w = pad(neg_rows, n_neg)
-    pair_norm = (pos_w.astype(np.float64).sum(1) * neg_w.sum(1)).astype(np.float32)
+    # Each side of a task in units of its largest weight: the weighted pair
+    # mean does not change, and its normaliser (at least 1) cannot underflow.
+    for side in (pos_w, neg_w):
+        side /= side.max(axis=1, keepdims=True)
+    pair_norm = (pos_w.astype(np.float64).sum(1) * neg_w.sum(1)).astype(dtype)
     return ExactLayout(
         rows, (pos_idx, pos_w, neg_idx, neg_w, pair_norm), float(w_train.sum())
     )

@@ -7,10 +7,9 @@ model as standardised data. The transform is folded into the first layer
 after training (:func:`fold`), so the fitted ``coefs_`` and ``intercepts_``
 describe the model on raw inputs and prediction stays one plain forward pass.
 
-Sample weights only matter through their ratios: :func:`normalized_weights`
-rescales them in float64 to a mean of 1 over the rows with non-zero weight,
-so weights scaled by any positive constant train the same model and pair
-weights ``w_i * w_j`` stay far from float32's limits.
+Sample weights are expressed in units of their mean (:func:`normalized_weights`)
+so that pair weights ``w_i * w_j`` stay far from float32's limits; the unit is
+kept, since the penalty and the probability map need the user's totals.
 """
 
 from typing import NamedTuple
@@ -26,11 +25,11 @@ class Standardizer(NamedTuple):
     constant: np.ndarray  # bool: columns constant on the training rows
 
     def transform_into(self, X, out):
-        """Write the standardised ``X`` into the float32 array ``out`` (same
-        shape). Float32 ``X`` whose statistics are float32 numbers is
-        standardised in float32, in place in ``out`` (the cast to float32 for
-        training loses nothing more); other data in float64, then cast."""
-        if X.dtype == np.float32:
+        """Write the standardised ``X`` into the float32 (or float64) array
+        ``out`` (same shape). Float32 ``X`` whose statistics are float32
+        numbers is standardised in float32, in place in ``out`` (the cast to
+        float32 for training loses nothing more); other data in float64."""
+        if X.dtype == np.float32 and out.dtype == np.float32:
             mean, scale = self.mean.astype(np.float32), self.scale.astype(np.float32)
             if np.all(np.isfinite(scale)) and np.all(
                 scale >= np.finfo(np.float32).tiny
@@ -191,12 +190,12 @@ def unfold(params, standardizer):
 
 
 def normalized_weights(sample_weight):
-    """``sample_weight`` rescaled to mean 1 over its non-zero entries (float64).
-
-    Scaling all weights by a positive constant leaves the result unchanged.
-    """
+    """``sample_weight`` divided by the mean of its non-zero entries (float64),
+    and that mean: ``(w / unit, unit)``."""
     w = np.asarray(sample_weight, dtype=np.float64)
     positive = w > 0
     # Divide by the largest weight first, so the mean cannot overflow.
-    w = w / w.max()
-    return w / w[positive].mean()
+    largest = w.max()
+    w = w / largest
+    mean = w[positive].mean()
+    return w / mean, float(largest * mean)

@@ -1,10 +1,13 @@
-"""The threads of a fit (standard library only): how many cores skpairauc's
-parallel sections may use, a pool for independent calls, and a background
+"""The threads of a fit: how many workers its parallel sections use (joblib),
+NumPy's BLAS on one thread while it trains (threadpoolctl), and a background
 thread that belongs to one fit."""
 
+import contextlib
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+
+import joblib
+from threadpoolctl import ThreadpoolController
 
 
 def available_cores():
@@ -22,20 +25,45 @@ def available_cores():
     return cores
 
 
-def run_in_threads(function, arguments, n_workers, name):
-    """``function(*args)`` for each ``args`` of ``arguments``, shared between
-    ``n_workers`` threads (in this thread when it is 1). The first error
-    reaches the caller, and the calls not started by then are dropped."""
-    if n_workers <= 1:
-        for args in arguments:
-            function(*args)
+def effective_n_jobs(n_jobs):
+    """The workers for ``n_jobs``: joblib's count for an int (``-1``: all
+    cores); for None, the cores available to this process, so that a fit
+    inside a joblib worker takes only that worker's share (joblib's workers
+    get ``OMP_NUM_THREADS`` set to it), as HistGradientBoosting's threads do."""
+    if n_jobs is None:
+        return available_cores()
+    return joblib.effective_n_jobs(n_jobs)
+
+
+def parallel_map(function, arguments, n_jobs):
+    """``[function(*args) for args in arguments]`` on ``n_jobs`` joblib
+    threads: the calls share the training data and the compiled programs,
+    which processes would each copy. The first error reaches the caller."""
+    if n_jobs <= 1 or len(arguments) <= 1:
+        return [function(*args) for args in arguments]
+    return joblib.Parallel(n_jobs=n_jobs, require="sharedmem")(
+        joblib.delayed(function)(*args) for args in arguments
+    )
+
+
+_blas = None
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """NumPy's BLAS on one thread while the block runs: the fit's own threads
+    (and XLA's) use the cores, and its small matrix products gain nothing
+    from more. Nothing is changed when BLAS already runs on one thread, e.g.
+    inside another fit's block in another thread, so that a block ending
+    cannot leave the count at one."""
+    global _blas
+    if _blas is None:
+        _blas = ThreadpoolController().select(user_api="blas")
+    if all(library["num_threads"] == 1 for library in _blas.info()):
+        yield
         return
-    pool = ThreadPoolExecutor(n_workers, thread_name_prefix=name)
-    try:
-        for done in [pool.submit(function, *args) for args in arguments]:
-            done.result()
-    finally:
-        pool.shutdown(cancel_futures=True)
+    with _blas.limit(limits=1):
+        yield
 
 
 class Background:

@@ -28,6 +28,11 @@ def _cut_points(scores, y, sample_weight):
     Returns ``cuts`` (ascending) and, for "predict positive iff score > cut",
     the true and false positive weights at each cut.
     """
+    # Rows of zero weight are not there (they would add cut points, and move
+    # the middle of a plateau of tied maxima).
+    kept = sample_weight > 0
+    if not np.all(kept):
+        scores, y, sample_weight = scores[kept], y[kept], sample_weight[kept]
     # Ties end up adjacent in any sort order, and they are summed as groups
     # below, so the faster unstable sort is enough.
     order = np.argsort(scores)
@@ -83,7 +88,7 @@ def threshold_metric(scores, y, sample_weight, strategy):
     return cuts, values
 
 
-def select_threshold(scores, y, sample_weight, strategy):
+def select_threshold(scores, y, sample_weight, strategy, weight_unit=1.0):
     """The score cut maximising a metric of "predict positive iff score > cut".
 
     Parameters
@@ -102,14 +107,18 @@ def select_threshold(scores, y, sample_weight, strategy):
         Among tied maxima, the middle one (the widest safe choice).
     """
     if strategy == "prior":
-        slope, intercept = fit_sigmoid(scores, y, sample_weight)
+        slope, intercept = fit_sigmoid(
+            scores, y, sample_weight, weight_unit=weight_unit
+        )
         return float(-intercept / slope)
     cuts, values = threshold_metric(scores, y, sample_weight, strategy)
     best = np.flatnonzero(values >= values.max() - 1e-12)
     return float(cuts[best[len(best) // 2]])
 
 
-def fit_sigmoid(scores, y, sample_weight, threshold=None, max_iter=100):
+def fit_sigmoid(
+    scores, y, sample_weight, threshold=None, max_iter=100, weight_unit=1.0
+):
     """Weighted Platt scaling: fit ``P(y=1 | s) = sigmoid(a * s + b)``.
 
     Targets are Platt's smoothed labels ``(N+ + 1) / (N+ + 2)`` and
@@ -124,6 +133,9 @@ def fit_sigmoid(scores, y, sample_weight, threshold=None, max_iter=100):
         exactly at ``threshold``; only ``a`` is fitted.
     max_iter : int
         Newton iterations.
+    weight_unit : float
+        The user's weights are ``sample_weight * weight_unit``: Platt's
+        targets count them, so a weight ``k`` counts as ``k`` rows.
 
     Returns
     -------
@@ -131,8 +143,11 @@ def fit_sigmoid(scores, y, sample_weight, threshold=None, max_iter=100):
     """
     scores = np.asarray(scores, dtype=np.float64)
     w = np.asarray(sample_weight, dtype=np.float64)
-    n_pos, n_neg = np.sum(w * y), np.sum(w * (1 - y))
-    target = np.where(y == 1, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+    with np.errstate(over="ignore"):
+        n_pos = np.sum(w * y) * weight_unit
+        n_neg = np.sum(w * (1 - y)) * weight_unit
+    # 1 - 1 / (n + 2) is (n + 1) / (n + 2), still 1 when n overflows.
+    target = np.where(y == 1, 1.0 - 1.0 / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
     # Standardise, so Newton's steps are well scaled for any score range.
     center = np.average(scores, weights=w) if threshold is None else threshold
     scale = np.sqrt(np.average((scores - center) ** 2, weights=w))
@@ -168,11 +183,14 @@ def fit_sigmoid(scores, y, sample_weight, threshold=None, max_iter=100):
             if new_value <= value:
                 break
             step *= 0.5
-        if step <= 1e-10 or value - new_value <= 1e-12 * max(abs(value), 1.0):
-            if step > 1e-10:
-                theta, value = candidate, new_value
+        if step <= 1e-10:  # no decrease left: converged to round-off
             break
         theta, value, log_p = candidate, new_value, new_log_p
+        # Stop on the step, not on the decrease: a decrease of eps leaves the
+        # parameters sqrt(eps) from the optimum, and weighted rows and their
+        # repetitions (sums of another size) would stop at different points.
+        if np.max(np.abs(step * direction)) <= 1e-12 * max(1.0, np.abs(theta).max()):
+            break
     # A positive slope keeps probabilities increasing in the score; a fitted
     # non-positive slope (scores that carry no signal) becomes a tiny one.
     a = max(theta[0], 1e-6) / scale
@@ -189,7 +207,7 @@ class Decision(NamedTuple):
     calibration_intercept: np.ndarray
 
 
-def fit_decision(scores, y_encoded, sample_weight, threshold):
+def fit_decision(scores, y_encoded, sample_weight, threshold, weight_unit=1.0):
     """Choose the threshold and the score-to-probability map.
 
     Parameters
@@ -202,6 +220,8 @@ def fit_decision(scores, y_encoded, sample_weight, threshold):
     sample_weight : ndarray of shape (n_samples,)
     threshold : str or float
         The estimator's ``threshold`` parameter (binary problems only).
+    weight_unit : float
+        See :func:`fit_sigmoid`.
 
     Returns
     -------
@@ -210,15 +230,22 @@ def fit_decision(scores, y_encoded, sample_weight, threshold):
     if scores.shape[1] == 1:
         s, y01 = scores[:, 0], (y_encoded == 1).astype(np.float64)
         if isinstance(threshold, str):
-            cut = select_threshold(s, y01, sample_weight, threshold)
+            cut = select_threshold(s, y01, sample_weight, threshold, weight_unit)
         else:
             # The score where the prevalence-calibrated probability is t.
-            a, b = fit_sigmoid(s, y01, sample_weight)
+            a, b = fit_sigmoid(s, y01, sample_weight, weight_unit=weight_unit)
             cut = float((logit(threshold) - b) / a)
-        slope, _ = fit_sigmoid(s, y01, sample_weight, threshold=cut)
+        slope, _ = fit_sigmoid(
+            s, y01, sample_weight, threshold=cut, weight_unit=weight_unit
+        )
         return Decision(cut, np.array([slope]), np.array([-slope * cut]))
     fits = [
-        fit_sigmoid(scores[:, c], (y_encoded == c).astype(np.float64), sample_weight)
+        fit_sigmoid(
+            scores[:, c],
+            (y_encoded == c).astype(np.float64),
+            sample_weight,
+            weight_unit=weight_unit,
+        )
         for c in range(scores.shape[1])
     ]
     coef = np.array([a for a, _ in fits])

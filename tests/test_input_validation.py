@@ -184,27 +184,3 @@ def test_extreme_imbalance_three_positives_in_ten_thousand(solver):
 
     assert roc_auc_score(y, clf.decision_function(X)) > 0.9
     assert np.isfinite(clf.threshold_)
-
-
-@pytest.mark.parametrize(
-    "y",
-    [
-        np.array([1, 0, 1, 1]),
-        np.array([-5, 3, -5, 0], np.int8),
-        np.array([-100, 100, 0], np.int8),  # a span beyond int8's range
-        np.array([3, 250, 3], np.uint8),
-        np.array([10**12, 3, 10**12]),  # a wide span: sorted instead
-        np.array([2**63 - 1, -(2**63)]),
-        np.array([2**64 - 1, 2**64 - 3], np.uint64),  # beyond intp
-        np.array([0.0, 1.0, 0.0]),
-        np.array(["b", "a", "b"]),
-    ],
-)
-def test_labels_are_encoded_as_numpy_unique_does(y):
-    from skpairauc._validation import encode_labels
-
-    classes, encoded = encode_labels(y)
-    expected_classes, expected = np.unique(y, return_inverse=True)
-    np.testing.assert_array_equal(classes, expected_classes)
-    assert classes.dtype == expected_classes.dtype
-    np.testing.assert_array_equal(encoded, expected)

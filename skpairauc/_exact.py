@@ -1,0 +1,234 @@
+"""The exact solver: L-BFGS on the all-pairs objective (see
+:mod:`skpairauc._objective` and :mod:`skpairauc._host_objective`), and the
+compile-ahead of its programs. JAX is imported only by fits that compile."""
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from . import _host_objective, _lbfgs
+from ._layout import (
+    bucket_length,
+    exact_layout,
+    exact_pair_lengths,
+    feature_bucket,
+    task_classes,
+)
+from ._prepare import SolverResult, finish, param_specs, penalty_strength
+from ._scorers import flatten, param_shapes, unflatten
+from ._threads import Background
+
+
+def _exact_config(settings):
+    from . import _solvers
+
+    return _solvers.ExactConfig(
+        activation=settings["activation"],
+        loss=settings["loss"],
+        margin=float(settings["margin"]),
+    )
+
+
+def exact_programs_ahead(jobs, n_features, n_classes, settings):
+    """Start getting, in a background thread, the exact programs that fits
+    of ``jobs`` will ask for: ``(hidden_layer_sizes, y_train)`` pairs, with
+    ``y_train`` the encoded labels of a fit's rows of positive weight. Jobs
+    whose fit runs on the host (:func:`skpairauc._host_objective.runs_on_host`)
+    need no program.
+
+    Cross-validation runs the linear folds while the MLP's program compiles on
+    another core, and the refit finds its program ready. Returns the
+    :class:`~skpairauc._threads.Background`; the caller joins it. A
+    compile error reaches the fit that asks for that program.
+    """
+    jobs = [
+        (hidden, y_train)
+        for hidden, y_train in jobs
+        if not _host_objective.runs_on_host(y_train, n_classes)
+    ]
+    if not jobs:
+        return Background(lambda: None)
+    import jax
+
+    from . import _solvers
+
+    config = _exact_config(settings)
+    n_tasks = len(task_classes(n_classes))
+    n_outputs = 1 if n_classes == 2 else n_classes
+    struct = jax.ShapeDtypeStruct
+
+    def work():
+        for hidden, y_train in jobs:
+            n_rows = bucket_length(len(y_train))
+            n_columns = feature_bucket(n_features, n_rows)
+            n_pos, n_neg = exact_pair_lengths(y_train, n_classes)
+            params = param_specs([n_columns, *hidden, n_outputs])
+            pairs = (
+                struct((n_tasks, n_pos), np.int32),
+                struct((n_tasks, n_pos), np.float32),
+                struct((n_tasks, n_neg), np.int32),
+                struct((n_tasks, n_neg), np.float32),
+                struct((n_tasks,), np.float32),
+            )
+            _solvers.exact_program(params, n_rows, n_columns, pairs, config)
+
+    return Background(work)
+
+
+# L-BFGS also stops when an iteration lowers the objective (a mean pair loss,
+# below 1 once training starts) by less than ``tol * EXACT_FTOL_PER_TOL``: 1e-6
+# at the default tol. Smaller decreases no longer change the ranking (an
+# MLP(64) on make_classification(1000, 20) took 116 iterations to reach it,
+# and 325 to reach 1e-7, for the same test AUC to 1e-3), and they approach
+# the float32 round-off of the objective.
+EXACT_FTOL_PER_TOL = 1e-2
+
+
+def train_exact(prepared, inputs, policy, settings):
+    """Minimise the exact all-pairs objective with a small L-BFGS on the
+    host, each value and gradient from one compiled program, or, on small
+    data, from the NumPy objective of :mod:`skpairauc._host_objective`."""
+    on_host = _host_objective.runs_on_host(
+        inputs.y_encoded[policy.train], inputs.n_classes
+    )
+    layout = exact_layout(
+        inputs.X,
+        inputs.y_encoded,
+        inputs.sample_weight,
+        policy.train,
+        inputs.n_classes,
+        prepared.n_columns,
+        prepared.standardizer,
+        # The NumPy objective's scorer is float64 (see its docstring).
+        dtype=np.float64 if on_host else np.float32,
+    )
+    params = prepared.params
+    reg = penalty_strength(settings["alpha"], layout.total_weight, inputs.weight_unit)
+    if on_host:
+        objective = _host_objective.HostObjective(
+            layout.rows,
+            layout.pairs,
+            param_shapes(params),
+            settings["activation"],
+            settings["loss"],
+            float(settings["margin"]),
+            reg,
+        )
+    else:
+        objective = _CompiledObjective(params, layout, settings, reg)
+
+    def value_and_grad(theta):
+        value, grad = objective(theta)
+        if not np.all(np.isfinite(grad)):
+            value = np.inf
+        return value, grad
+
+    max_iter = settings["max_iter"]
+    result = _lbfgs.minimize(
+        value_and_grad,
+        flatten(params),
+        max_iter=max_iter,
+        gtol=settings["tol"],
+        ftol=settings["tol"] * EXACT_FTOL_PER_TOL,
+    )
+    if not on_host:
+        objective.close()
+    theta, n_iter, curve = result.x, result.n_iter, result.curve
+    start = curve[0]
+    if not np.isfinite(start):
+        raise ValueError(
+            "The training objective is not finite at the initial weights; check "
+            "X and sample_weight for values that overflow."
+        )
+    if settings["verbose"]:
+        print(f"L-BFGS: {n_iter} iterations, loss = {curve[-1]:.8f}")
+    recent, window = _recent_decrease(curve)
+    if result.status == "max_iter" and recent > PLATEAU_FRACTION:
+        warnings.warn(
+            f"L-BFGS reached max_iter={max_iter} before converging: over its last "
+            f"{window} iterations the objective still fell by {recent:.1%} of its "
+            "whole decrease; increase max_iter or tol.",
+            ConvergenceWarning,
+        )
+    elif result.status == "non-finite":
+        warnings.warn(
+            "L-BFGS stopped before converging because the objective or its "
+            f"gradient became non-finite along the search direction of iteration "
+            f"{n_iter + 1}; the model keeps the best weights found (objective "
+            f"{curve[-1]:.6g} after {n_iter} iterations, from {start:.6g}).",
+            ConvergenceWarning,
+        )
+    elif result.status == "line search" and not _stalled_at_round_off(curve):
+        warnings.warn(
+            "L-BFGS stopped before converging: its line search found no "
+            f"decrease (objective {curve[-1]:.6g} after {n_iter} iterations, "
+            f"from {start:.6g}).",
+            ConvergenceWarning,
+        )
+    # The compiled objective's weights are float32; the host's float64.
+    final = unflatten(
+        theta if on_host else theta.astype(np.float32), param_shapes(params)
+    )
+    return SolverResult(
+        finish(final, prepared, inputs.X.shape[1]), n_iter, n_iter, curve, None
+    )
+
+
+class _CompiledObjective:
+    """``theta -> (value, float64 gradient)`` from the compiled exact program
+    (imports JAX); ``close()`` frees the device copy of the rows now, not at
+    garbage collection."""
+
+    def __init__(self, params, layout, settings, reg):
+        import jax
+
+        from . import _solvers
+
+        config = _exact_config(settings)
+        self.program = _solvers.exact_program(
+            params, layout.rows.shape[0], layout.rows.shape[1], layout.pairs, config
+        )
+        self.rows = jax.device_put(layout.rows)
+        self.pairs = jax.device_put(layout.pairs)
+        self.reg = np.float32(reg)
+
+    def __call__(self, theta):
+        value, grad = self.program(
+            theta.astype(np.float32), self.rows, self.pairs, self.reg
+        )
+        return float(value), np.asarray(grad, dtype=np.float64)
+
+    def close(self):
+        self.rows.delete()
+
+
+# At max_iter, L-BFGS warns only if the objective was still falling
+# materially: by more than this fraction of its whole decrease over the last
+# tenth of the iterations (at least 5). Of 93 default fits (the 12 benchmark
+# tables and the 19 holdout tables of benchmarks/study_selection.py, 3 splits
+# each), 16 refits of an MLP reached max_iter=200 with their objective
+# falling by 0.04% to 0.5% of its whole decrease over the last 20
+# iterations; run to convergence (211 to 498 iterations) their test ROC AUC
+# moved by 0.003 at most. A fit stopped far from convergence (an MLP at 20
+# iterations) is still falling by several percent, and warns.
+PLATEAU_FRACTION = 1e-2
+
+
+def _recent_decrease(curve):
+    """The objective's decrease over the last tenth of the iterations (at
+    least 5) as a fraction of its decrease since the start (inf if it did
+    not decrease), and that number of iterations."""
+    window = min(max(5, (len(curve) - 1) // 10), len(curve) - 1)
+    total = curve[0] - curve[-1]
+    if not total > 0:
+        return np.inf, window
+    return (curve[-1 - window] - curve[-1]) / total, window
+
+
+def _stalled_at_round_off(curve, window=3):
+    """Whether the last iterations changed the objective by float32 round-off
+    only (a line search that fails there has converged as far as float32
+    allows)."""
+    recent = np.asarray(curve[-window:])
+    return len(recent) > 1 and np.ptp(recent) <= 1e-5 * max(abs(recent[-1]), 1e-3)
