@@ -14,6 +14,7 @@ import contextlib
 import os
 import resource
 import time
+from collections import Counter
 from pathlib import Path
 
 MB = 1024.0 * 1024.0
@@ -67,20 +68,27 @@ def current_rss_mb() -> float:
 # Time
 # --------------------------------------------------------------------------- #
 class CompileClock:
-    """Sum of the JAX compile events (trace, lowering, backend compile).
+    """JAX's compile events of this process, the one compile counter of the
+    benchmarks.
 
     JAX reports every compile through ``jax.monitoring``; one listener is
-    registered per process and :meth:`seconds` reads the running total, so the
-    compile time spent inside a ``fit`` is ``after - before``.
+    registered per process (:meth:`install`) and keeps running totals, so the
+    compile time spent inside a ``fit`` is ``after - before``:
+    :meth:`seconds` (trace, lowering and backend compile), :meth:`count` and
+    :meth:`backend_seconds` (XLA backend compiles alone) and :attr:`names`
+    (backend compiles per compiled function, from the event's ``fun_name``).
     """
 
     _total = 0.0
     _count = 0
+    _backend = 0.0
     _installed = False
+    names: Counter = Counter()
+    BACKEND = "/jax/core/compile/backend_compile_duration"
     EVENTS = (
         "/jax/core/compile/jaxpr_trace_duration",
         "/jax/core/compile/jaxpr_to_mlir_module_duration",
-        "/jax/core/compile/backend_compile_duration",
+        BACKEND,
     )
 
     @classmethod
@@ -93,21 +101,28 @@ class CompileClock:
         def listener(event, duration, **kwargs):
             if event in cls.EVENTS:
                 cls._total += duration
-                if event.endswith("backend_compile_duration"):
+                if event == cls.BACKEND:
                     cls._count += 1
+                    cls._backend += duration
+                    cls.names[kwargs.get("fun_name", "?")] += 1
 
         jax.monitoring.register_event_duration_secs_listener(listener)
         cls._installed = True
 
     @classmethod
     def seconds(cls) -> float:
-        """Total compile seconds seen so far in this process."""
+        """Total compile seconds (every stage) seen so far in this process."""
         return cls._total
 
     @classmethod
     def count(cls) -> int:
         """Number of XLA backend compiles seen so far in this process."""
         return cls._count
+
+    @classmethod
+    def backend_seconds(cls) -> float:
+        """Seconds of the XLA backend compiles seen so far in this process."""
+        return cls._backend
 
 
 def cpu_seconds() -> float:

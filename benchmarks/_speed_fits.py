@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 from _data import N_FEATURES, POS_FRACTION, SEED, make_imbalanced
-from _harness import fmt
 from _measure import HIDDEN, MB, CompileClock, current_rss_mb, peak_rss_mb, timed
+from _report import fmt
 from _speed_common import add_details, cold_env, floor_row
 
 

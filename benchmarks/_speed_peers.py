@@ -12,8 +12,9 @@ import shutil
 import tempfile
 
 from _data import N_FEATURES, POS_FRACTION, SEED, make_imbalanced
-from _harness import fmt, peer_status
+from _harness import peer_status
 from _measure import HIDDEN, CompileClock, timed
+from _report import fmt
 from _speed_common import add_details, cold_env, floor_row, stochastic_estimator
 from _torch_peers import torch_pairwise_training
 

@@ -11,7 +11,6 @@ import inspect
 
 import numpy as np
 from _data import N_FEATURES, POS_FRACTION, SEED, make_imbalanced
-from _harness import fmt
 from _measure import (
     HIDDEN,
     N_NEG_PER_BATCH,
@@ -23,6 +22,7 @@ from _measure import (
     stochastic_config,
     timed,
 )
+from _report import fmt
 from _speed_common import add_details, floor_row, stochastic_estimator
 
 

@@ -32,6 +32,7 @@ from skpairauc._scorers import init_scorer
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _harness as harness  # noqa: E402
+import _report  # noqa: E402
 from _measure import stochastic_config  # noqa: E402
 
 COLUMNS = ["measure", "value", "unit"]
@@ -96,7 +97,7 @@ def whole_fit_seconds(hidden, n_rows, n_features):
 def main(argv=None):
     parser = harness.bench_parser(__doc__.splitlines()[0], "device_*.{csv,md}")
     args = harness.parse_args(parser, argv)
-    harness.start_run()
+    start = harness.start_run()
     q = args.quick
     device = jax.devices()[0]
     rows = []
@@ -125,23 +126,20 @@ def main(argv=None):
         record(f"whole fit {n_rows}x100, {label} ({epochs} epochs)", seconds, "s")
 
     stem = "device_quick" if q else f"device_{device.platform}"
-    harness.write_csv(rows, args.out / f"{stem}.csv", COLUMNS)
-    info = harness.machine_info()
-    harness.write_markdown(
-        args.out / f"{stem}.md",
-        [
-            f"# Training throughput on {device.device_kind} ({device.platform})",
-            "",
-            f"Command: `python benchmarks/bench_device.py{' --quick' if q else ''}`. "
-            f"jax {jax.__version__}, Python {info['python']}, "
-            f"{info['nproc']} CPU cores visible, skpairauc checkout "
-            f"{info['revision']}. Best of repeated timings after "
-            "a compiling warm-up; whole fits include compilation.",
-            "",
-            harness.markdown_table(rows, COLUMNS),
-            "",
-        ],
-    )
+    _report.write_csv(rows, args.out / f"{stem}.csv", COLUMNS)
+    lines = [
+        f"# Training throughput on {device.device_kind} ({device.platform})",
+        "",
+        f"{_report.command_line('bench_device.py', args.argv)}. jax "
+        f"{jax.__version__}. Best of repeated timings after a compiling "
+        "warm-up; whole fits include compilation.",
+        "",
+        _report.markdown_table(rows, COLUMNS),
+        "",
+    ]
+    mode_name = "quick" if q else "full"
+    wall = time.perf_counter() - start
+    _report.write_report(args.out / f"{stem}.md", lines, mode_name, wall)
     return rows
 
 

@@ -55,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _data  # noqa: E402
 import _harness as harness  # noqa: E402
+import _report  # noqa: E402
 from _keel_models import HIDDEN, make_model, model_status, ranking_scores  # noqa: E402
 
 QUICK_DATASETS = ("ecoli4",)
@@ -121,7 +122,7 @@ def run(args, mode):
                     "dataset": dataset,
                     "model": name,
                     "repeat": repeat,
-                    **harness.class_counts(y_train, "train"),
+                    **_report.class_counts(y_train, "train"),
                     "n_features": X.shape[1],
                 }
                 if statuses[name] is not None:
@@ -160,7 +161,7 @@ def run(args, mode):
 
 def summarise(frame):
     """Per (data set, model) mean/std, and per model mean AUC, rank and time."""
-    per_dataset = harness.auc_summary(
+    per_dataset = _report.auc_summary(
         frame,
         ["dataset", "model"],
         fit_time_s=("fit_time_s", "mean"),
@@ -189,7 +190,7 @@ def summarise(frame):
 
 def plot(per_dataset, overall, out, prefix):
     """Per-data-set AUC with error bars, and AUC against fit time."""
-    plt = harness.pyplot()
+    plt = _report.pyplot()
     models = list(overall["model"])
     datasets = list(dict.fromkeys(per_dataset["dataset"]))
     fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(datasets) + 3), 5.0))
@@ -212,7 +213,7 @@ def plot(per_dataset, overall, out, prefix):
     ax.set_ylabel("test ROC AUC (mean +- std over splits)")
     ax.legend(fontsize=7, ncol=2, loc="lower left")
     ax.grid(axis="y", alpha=0.3)
-    harness.save_figure(fig, out / f"{prefix}_auc.png")
+    _report.save_figure(fig, out / f"{prefix}_auc.png")
 
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for k, row in enumerate(overall.itertuples()):
@@ -222,20 +223,16 @@ def plot(per_dataset, overall, out, prefix):
     ax.set_xlabel("mean fit time per split (s, log scale)")
     ax.set_ylabel("mean test ROC AUC over data sets")
     ax.grid(alpha=0.3)
-    harness.save_figure(fig, out / f"{prefix}_time.png")
+    _report.save_figure(fig, out / f"{prefix}_time.png")
 
 
-def write_report(frame, per_dataset, overall, wide, args, out, prefix, wall):
-    """The Markdown summary with protocol, machine and tables."""
-    default = harness.skpairauc_default
+def report_lines(frame, per_dataset, overall, wide, args, prefix):
+    """The Markdown summary: protocol and tables."""
+    default = _report.skpairauc_default
     lines = [
         "# KEEL imbalanced tables: ROC AUC and fit time",
         "",
-        harness.command_line("bench_keel.py", args.argv),
-        "",
-        *harness.machine_paragraphs(
-            harness.machine_info(), wall, "; every model runs on one thread"
-        ),
+        _report.command_line("bench_keel.py", args.argv),
         "",
         "## Protocol",
         "",
@@ -323,7 +320,7 @@ def write_report(frame, per_dataset, overall, wide, args, out, prefix, wall):
         "`{0}_summary.csv`, `{0}_overall.csv`.".format(prefix),
         "",
     ]
-    harness.write_markdown(out / f"{prefix}.md", lines)
+    return lines
 
 
 def main(argv=None):
@@ -346,7 +343,9 @@ def main(argv=None):
     )
     parser.add_argument("--prefix", default="keel")
     args = harness.parse_args(parser, argv)
-    _, mode = harness.select_mode(MODES, args, ("repeats", "datasets", "models"))
+    mode_name, mode = harness.select_mode(
+        MODES, args, ("repeats", "datasets", "models")
+    )
     unknown = set(args.models) - set(MODELS)
     if unknown:
         parser.error(f"unknown models {sorted(unknown)}; choose from {MODELS}")
@@ -364,12 +363,15 @@ def main(argv=None):
     start = harness.start_run()
     rows = run(args, mode)
     wall = time.perf_counter() - start
-    frame = harness.results_frame(rows, ("auc", "fit_time_s", "cold_fit_time_s"))
+    frame = _report.results_frame(rows, ("auc", "fit_time_s", "cold_fit_time_s"))
     per_dataset, overall, wide = summarise(frame)
     frame.to_csv(args.out / f"{args.prefix}.csv", index=False)
     per_dataset.to_csv(args.out / f"{args.prefix}_summary.csv", index=False)
     overall.to_csv(args.out / f"{args.prefix}_overall.csv", index=False)
-    write_report(frame, per_dataset, overall, wide, args, args.out, args.prefix, wall)
+    lines = report_lines(frame, per_dataset, overall, wide, args, args.prefix)
+    threads = "; every model runs on one thread"
+    path = args.out / f"{args.prefix}.md"
+    _report.write_report(path, lines, mode_name, wall, threads=threads)
     plot(per_dataset, overall, args.out, args.prefix)
     with pd.option_context("display.width", 140):
         print(overall.to_string(index=False, float_format="%.4f"))

@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _harness as harness  # noqa: E402
+import _report  # noqa: E402
 
 MODES = {
     "quick": {"n_samples": 25_000, "n_train": 20_000},
@@ -108,16 +109,14 @@ def run(mode: dict) -> list[dict]:
     return rows
 
 
-def report(rows, mode_name, mode, args, wall_s) -> list[str]:
+def report_lines(rows, mode_name, mode, args) -> list[str]:
     default = rows[0]["test_auc"]
     verdict = "PASS" if default >= FLOOR_AUC else "FAIL"
     lines = [
         "# The default on a large imbalanced table (issue 9)",
         "",
-        f"{harness.command_line('bench_large_table.py', args.argv)} (mode "
+        f"{_report.command_line('bench_large_table.py', args.argv)} (mode "
         f"`{mode_name}`).",
-        "",
-        *harness.machine_paragraphs(harness.machine_info(), wall_s),
         "",
         "## Protocol",
         "",
@@ -159,11 +158,9 @@ def main(argv=None) -> int:
     start = harness.start_run()
     rows = run(mode)
     wall = time.perf_counter() - start
-    args.out.mkdir(parents=True, exist_ok=True)
-    harness.write_csv(rows, args.out / "large_table.csv", COLUMNS)
-    harness.write_markdown(
-        args.out / "large_table.md", report(rows, mode_name, mode, args, wall)
-    )
+    _report.write_csv(rows, args.out / "large_table.csv", COLUMNS)
+    lines = report_lines(rows, mode_name, mode, args)
+    _report.write_report(args.out / "large_table.md", lines, mode_name, wall)
     print(f"\nwrote {args.out / 'large_table.csv'} and large_table.md")
     return 0
 

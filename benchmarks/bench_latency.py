@@ -39,6 +39,10 @@ disk cache's key covers the package's source, so an edit of the checkout
 during the run would turn warm runs cold. Medians over ``repeats`` fresh
 processes (interleaved); every value is in the CSV.
 
+This script is the driver (modes, sections, floors); the children's jobs are
+in ``_latency_jobs``, the record of a run and its report in
+``_latency_report``.
+
 Usage::
 
     python benchmarks/bench_latency.py             # full mode (a few minutes)
@@ -47,13 +51,8 @@ Usage::
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -62,20 +61,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _harness as harness  # noqa: E402
-
-SEED = 0
-CSV_COLUMNS = [
-    "section",
-    "name",
-    "cache",
-    "measure",
-    "value",
-    "unit",
-    "n",
-    "values",
-    "note",
-]
-FLOOR_COLUMNS = ["floor", "limit", "measured", "verdict", "detail"]
+import _report  # noqa: E402
+from _latency_jobs import JOBS, bare_child, import_code, predict_code  # noqa: E402
+from _latency_report import (  # noqa: E402
+    CSV_COLUMNS,
+    FLOOR_COLUMNS,
+    Run,
+    render,
+    snapshot_package,
+)
 
 # Estimator settings of the first-fit section (JSON: lists for tuples).
 FIRST_FIT_CONFIGS = {
@@ -117,290 +111,6 @@ MODES = {
 }
 
 
-# --------------------------------------------------------------------------- #
-# Child jobs (run by ``--child``; the script's own imports are light)
-# --------------------------------------------------------------------------- #
-def make_data(n_samples, n_features, weights=None):
-    from sklearn.datasets import make_classification
-
-    return make_classification(
-        n_samples=n_samples, n_features=n_features, weights=weights, random_state=SEED
-    )
-
-
-def make_peer(name):
-    if name == "LogisticRegression":
-        from sklearn.linear_model import LogisticRegression
-
-        return LogisticRegression(class_weight="balanced")
-    from sklearn.neural_network import MLPClassifier
-
-    return MLPClassifier(random_state=SEED)
-
-
-class ProgramClock:
-    """Times ``_programs.get`` (compile or load) and every program call, and
-    every evaluation of the host (NumPy) objective. Imports JAX."""
-
-    def __init__(self):
-        import jax
-
-        from skpairauc import _host_objective, _programs
-
-        self.records = {}  # id(program) -> record
-        self._jax, self._programs = jax, _programs
-        self._get = _programs.get
-        _programs.get = self.get
-        host = {"program": "host_objective", "how": "none (NumPy)", "obtain_s": 0.0}
-        calls = host["calls"] = []
-        evaluate = _host_objective.HostObjective.__call__
-
-        def timed_evaluate(objective, theta):
-            start = time.perf_counter()
-            out = evaluate(objective, theta)
-            calls.append(time.perf_counter() - start)
-            return out
-
-        _host_objective.HostObjective.__call__ = timed_evaluate
-        self.records["host"] = host
-
-    def get(self, name, build, static, args, **options):
-        stats = self._programs.STATS
-        before = stats["compiled"], stats["loaded"]
-        start = time.perf_counter()
-        program = self._get(name, build, static, args, **options)
-        seconds = time.perf_counter() - start
-        record = self.records.setdefault(
-            id(program),
-            {"program": name, "how": "reused", "obtain_s": 0.0, "calls": []},
-        )
-        if stats["compiled"] > before[0]:
-            record["how"], record["obtain_s"] = "compiled", seconds
-        elif stats["loaded"] > before[1]:
-            record["how"], record["obtain_s"] = "loaded", seconds
-        calls, block = record["calls"], self._jax.block_until_ready
-
-        def timed_program(*call_args):
-            start = time.perf_counter()
-            out = block(program(*call_args))
-            calls.append(time.perf_counter() - start)
-            return out
-
-        return timed_program
-
-    def summary(self):
-        """Per program name: programs obtained, how, and their calls' times."""
-        table = {}
-        for record in self.records.values():
-            if not record["calls"] and record["program"] == "host_objective":
-                continue
-            row = table.setdefault(
-                record["program"],
-                {"programs": 0, "how": set(), "obtain_s": 0.0, "calls": 0},
-            )
-            row["programs"] += 1
-            row["how"].add(record["how"])
-            row["obtain_s"] += record["obtain_s"]
-            row["calls"] += len(record["calls"])
-            row["run_s"] = row.get("run_s", 0.0) + sum(record["calls"])
-            if "first_call_s" not in row and record["calls"]:
-                row["first_call_s"] = record["calls"][0]
-                later = record["calls"][1:]
-                row["later_call_s"] = statistics.median(later) if later else math.nan
-        for row in table.values():
-            row["how"] = "+".join(sorted(row["how"]))
-        return table
-
-
-def job_first_fit(spec):
-    """First fit of a fresh process; ``spec["estimator"]`` is "skpairauc" or a peer."""
-    X, y = make_data(*spec["data"])  # sklearn is imported here, untimed
-    start = time.perf_counter()
-    if spec["estimator"] == "skpairauc":
-        from skpairauc import PairwiseAUCClassifier
-    else:
-        make_peer(spec["estimator"])  # imports its module
-    import_s = time.perf_counter() - start
-    result = {"import_s": import_s}
-    if spec["estimator"] == "skpairauc":
-        # A clocked child imports JAX first (its timers wrap the programs);
-        # a timed one imports only what the fit imports.
-        clock = ProgramClock() if spec.get("clock") else None
-        est = PairwiseAUCClassifier(random_state=SEED, **spec["params"])
-    else:
-        est = make_peer(spec["estimator"])
-    start = time.perf_counter()
-    est.fit(X, y)
-    result["fit_s"] = time.perf_counter() - start
-    if spec["estimator"] == "skpairauc":
-        result["jax_imported"] = "jax" in sys.modules
-        programs = sys.modules.get("skpairauc._programs")
-        result["stats"] = {} if programs is None else dict(programs.STATS)
-        if clock is not None:
-            result["programs"] = clock.summary()
-        result["solver"] = est.solver_
-        result["hidden"] = list(est.hidden_layer_sizes_)
-    return result
-
-
-def job_grid(spec):
-    """One GridSearchCV fit in a fresh process (workers inherit the env)."""
-    from sklearn.model_selection import GridSearchCV
-
-    from skpairauc import PairwiseAUCClassifier
-
-    X, y = make_data(*spec["data"], weights=[0.9])
-    search = GridSearchCV(
-        PairwiseAUCClassifier(random_state=SEED, **spec["params"]),
-        {"alpha": spec["alphas"]},
-        cv=spec["cv"],
-        scoring="roc_auc",
-        n_jobs=spec["n_jobs"],
-    )
-    start = time.perf_counter()
-    search.fit(X, y)
-    fit_s = time.perf_counter() - start
-    from skpairauc import _programs
-
-    cache = Path(os.environ["SKPAIRAUC_CACHE_DIR"])
-    return {
-        "fit_s": fit_s,
-        "best_alpha": search.best_params_["alpha"],
-        "best_score": search.best_score_,
-        "parent_stats": dict(_programs.STATS),
-        "cache_files": len(list(cache.glob("*.bin"))),
-    }
-
-
-def job_make_models(spec):
-    """Fit and pickle the models whose unpickling and prediction are timed."""
-    import pickle
-
-    import numpy as np
-
-    from skpairauc import PairwiseAUCClassifier
-
-    X, y = make_data(*spec["data"])
-    out = Path(spec["dir"])
-    np.save(out / "X.npy", X)
-    models = {"skpairauc": PairwiseAUCClassifier(random_state=SEED, **spec["params"])}
-    models.update({name: make_peer(name) for name in spec["peers"]})
-    for name, model in models.items():
-        (out / f"{name}.pkl").write_bytes(pickle.dumps(model.fit(X, y)))
-    return {"models": sorted(models)}
-
-
-JOBS = {"first_fit": job_first_fit, "grid": job_grid, "make_models": job_make_models}
-
-
-# --------------------------------------------------------------------------- #
-# Bare children: nothing imported before the timed statement
-# --------------------------------------------------------------------------- #
-IMPORT_CODE = """
-import sys, time
-start = time.perf_counter()
-import {module}
-seconds = time.perf_counter() - start
-print("{tag}" + '{{"import_s": %r, "jax_imported": %s}}'
-      % (seconds, str("jax" in sys.modules).lower()))
-"""
-
-PREDICT_CODE = """
-import json, pickle, sys, time
-start = time.perf_counter()
-with open({model!r}, "rb") as f:
-    model = pickle.load(f)  # imports the model's library
-unpickle_s = time.perf_counter() - start
-import numpy as np
-X = np.load({data!r})
-start = time.perf_counter()
-model.predict_proba(X)
-model.predict(X)
-predict_s = time.perf_counter() - start
-print({tag!r} + json.dumps({{
-    "unpickle_s": unpickle_s, "predict_s": predict_s,
-    "total_s": unpickle_s + predict_s,
-    "jax_imported": "jax" in sys.modules, "optax_imported": "optax" in sys.modules,
-}}))
-"""
-
-
-def bare_child(code: str, env_extra: dict) -> dict:
-    """Run ``python -c code`` with the children's environment; its result."""
-    env = dict(os.environ, JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="2")
-    env.update(env_extra)
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(harness.RESULT_TAG):
-            return json.loads(line[len(harness.RESULT_TAG) :])
-    return {"error": f"exited {proc.returncode}: {proc.stderr[-2000:]}"}
-
-
-# --------------------------------------------------------------------------- #
-# The parent: sections
-# --------------------------------------------------------------------------- #
-class Run:
-    """Shared state of one benchmark run: scratch space, env, rows, floors."""
-
-    def __init__(self, mode, scratch: Path):
-        self.mode, self.scratch = mode, scratch
-        self.rows, self.floors, self.programs = [], [], []
-        self.summary = {}
-        self.load_at_start = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-        self._dirs = 0
-
-    def new_cache(self) -> Path:
-        self._dirs += 1
-        path = self.scratch / f"cache{self._dirs}"
-        path.mkdir()
-        return path
-
-    def child(self, spec, cache: Path) -> dict:
-        result = harness.run_child(
-            __file__, spec, env_extra={"SKPAIRAUC_CACHE_DIR": str(cache)}, timeout=900
-        )
-        if "error" in result:
-            raise RuntimeError(f"child {spec} failed: {result['error']}")
-        return result
-
-    def add(self, section, name, cache, measure, values, unit, note=""):
-        """A CSV row: the median of ``values`` (and all of them)."""
-        values = [float(v) for v in values]
-        median = statistics.median(values) if values else math.nan
-        self.rows.append(
-            {
-                "section": section,
-                "name": name,
-                "cache": cache,
-                "measure": measure,
-                "value": median,
-                "unit": unit,
-                "n": len(values),
-                "values": " ".join(f"{v:.4g}" for v in values),
-                "note": note,
-            }
-        )
-        self.summary[(section, name, cache, measure)] = median
-        return median
-
-    def floor(self, name, limit, measured, passed, detail=""):
-        self.floors.append(
-            {
-                "floor": name,
-                "limit": limit,
-                "measured": measured,
-                "verdict": "PASS" if passed else "FAIL",
-                "detail": detail,
-            }
-        )
-
-
 def measure_imports(run: Run):
     modules = ("skpairauc", "sklearn.linear_model", "jax")
     times = {m: [] for m in modules}
@@ -408,7 +118,7 @@ def measure_imports(run: Run):
     scratch = run.new_cache()  # nothing is written: no fit
     for _ in range(run.mode["import_repeats"]):
         for module in modules:  # interleaved: load drifts hit all alike
-            code = IMPORT_CODE.format(module=module, tag=harness.RESULT_TAG)
+            code = import_code(module)
             result = bare_child(code, {"SKPAIRAUC_CACHE_DIR": str(scratch)})
             if "error" in result:
                 raise RuntimeError(f"import {module}: {result['error']}")
@@ -451,11 +161,7 @@ def measure_predict(run: Run):
     results = {name: [] for name in names}
     for _ in range(run.mode["repeats"]):
         for name in names:
-            code = PREDICT_CODE.format(
-                model=str(models / f"{name}.pkl"),
-                data=str(models / "X.npy"),
-                tag=harness.RESULT_TAG,
-            )
+            code = predict_code(models / f"{name}.pkl", models / "X.npy")
             result = bare_child(code, {"SKPAIRAUC_CACHE_DIR": str(cache)})
             if "error" in result:
                 raise RuntimeError(f"predict {name}: {result['error']}")
@@ -496,7 +202,7 @@ def measure_first_fits(run: Run):
             if repeat == 0:  # the clocked children, apart from the timed ones
                 clocked, cache = {**spec, "clock": True}, run.new_cache()
                 for state in ("cold", "warm"):
-                    add_programs(run, name, state, run.child(clocked, cache))
+                    run.add_programs(name, state, run.child(clocked, cache))
         for peer in run.mode["peers"]:
             spec = {"job": "first_fit", "estimator": peer, "data": data}
             results.setdefault((peer, ""), []).append(run.child(spec, run.new_cache()))
@@ -535,44 +241,6 @@ def measure_first_fits(run: Run):
             f"median of {run.mode['repeats']} fresh processes; the fit "
             + ("imported JAX" if jax_in else "imported no JAX"),
         )
-
-
-def add_programs(run: Run, config, state, result):
-    for program, row in sorted(result["programs"].items()):
-        entry = {
-            "config": config,
-            "cache": state,
-            "program": program,
-            "programs": row["programs"],
-            "how": row["how"],
-            "obtain_s": row["obtain_s"],
-            "calls": row["calls"],
-            "first_call_s": row.get("first_call_s", math.nan),
-            "later_call_s": row.get("later_call_s", math.nan),
-            "run_s": row.get("run_s", 0.0),
-            "fit_s": result["fit_s"],
-        }
-        run.programs.append(entry)
-        note = f"{entry['programs']} program(s), {entry['how']}"
-        for measure in ("obtain_s", "first_call_s", "later_call_s", "run_s"):
-            name = f"{config}: {program}"
-            run.add("programs", name, state, measure, [entry[measure]], "s", note)
-        run.add("programs", name, state, "calls", [entry["calls"]], "calls", note)
-
-
-PROGRAM_COLUMNS = [
-    "config",
-    "cache",
-    "program",
-    "programs",
-    "how",
-    "obtain_s",
-    "calls",
-    "first_call_s",
-    "later_call_s",
-    "run_s",
-    "fit_s",
-]
 
 
 def measure_grid(run: Run):
@@ -628,216 +296,6 @@ SECTIONS = {
 }
 
 
-# --------------------------------------------------------------------------- #
-# Source snapshot and report
-# --------------------------------------------------------------------------- #
-def snapshot_package(source: Path | None, scratch: Path) -> tuple[Path, str]:
-    """Copy the package the children import; returns (directory, source hash)."""
-    if source is None:
-        import importlib.util
-
-        source = Path(importlib.util.find_spec("skpairauc").origin).parent
-    root = scratch / "source"
-    shutil.copytree(
-        source, root / "skpairauc", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    digest = hashlib.sha256()
-    for path in sorted((root / "skpairauc").glob("*.py")):
-        digest.update(path.read_bytes())
-    return root, digest.hexdigest()[:12]
-
-
-def fmt_row(row: dict, columns: list[str]) -> dict:
-    return {c: row.get(c, "") for c in columns}
-
-
-def first_fit_table(run: Run) -> list[str]:
-    s = run.summary
-    columns = [
-        "model",
-        "cache",
-        "import, sklearn loaded (s)",
-        "fit (s)",
-        "fit imported JAX",
-    ]
-    rows = []
-    for name in run.mode["configs"]:
-        for state in ("cold", "warm"):
-            key = ("first_fit", f"PairwiseAUCClassifier {name}", state)
-            rows.append(
-                {
-                    "model": f"PairwiseAUCClassifier {name}",
-                    "cache": state,
-                    "import, sklearn loaded (s)": s[(*key, "import_s")],
-                    "fit (s)": s[(*key, "fit_s")],
-                    "fit imported JAX": bool(s[(*key, "jax_imported")]),
-                }
-            )
-    for peer in run.mode["peers"]:
-        key = ("first_fit", peer, "")
-        rows.append(
-            {
-                "model": peer,
-                "cache": "",
-                "import, sklearn loaded (s)": s[(*key, "import_s")],
-                "fit (s)": s[(*key, "fit_s")],
-                "fit imported JAX": "",
-            }
-        )
-    return [harness.markdown_table(rows, columns)]
-
-
-BREAKDOWN_COLUMNS = ["config", "cache", "fit_s", "obtain_s", "run_s", "rest_s"]
-
-
-def breakdown(run: Run) -> list[dict]:
-    """Per fit: compile/load time, program-call time and the rest."""
-    fits = {}
-    for row in run.programs:
-        fit = fits.setdefault(
-            (row["config"], row["cache"]),
-            {"config": row["config"], "cache": row["cache"], "fit_s": row["fit_s"]},
-        )
-        fit["obtain_s"] = fit.get("obtain_s", 0.0) + row["obtain_s"]
-        fit["run_s"] = fit.get("run_s", 0.0) + row["run_s"]
-    for fit in fits.values():
-        fit["rest_s"] = fit["fit_s"] - fit["obtain_s"] - fit["run_s"]
-    return list(fits.values())
-
-
-def render(run: Run, info: dict, mode_name: str, args, elapsed: float, source_hash):
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    harness.write_csv(run.rows, out / "latency.csv", CSV_COLUMNS)
-    s = run.summary
-    mode = run.mode
-    lines = [
-        "# Latency of a fresh process: import, predict, first fit (issue 10)",
-        "",
-        f"Mode: `{mode_name}`. Generated by `benchmarks/bench_latency.py`; every "
-        "value (all repeats) is in `latency.csv`. "
-        + harness.command_line("bench_latency.py", args.argv),
-        "",
-        "## Protocol",
-        "",
-        "Every measurement is a fresh Python process on this machine's shared "
-        "CPUs (no pinning: the first fit a user sees). Children import a copy "
-        f"of the package taken at the start (source hash `{source_hash}`), so "
-        "the disk cache's key does not change during the run. Medians of "
-        f"{mode['import_repeats']} processes (imports), {mode['repeats']} "
-        f"(predict, first fit), {mode['grid_repeats']} (grid search), "
-        "interleaved. Load average (1, 5, 15 min) when the run started: "
-        f"{run.load_at_start} on {os.cpu_count()} CPUs (see the end for the "
-        "load when it ended): every time below includes waiting for a CPU.",
-        "",
-        "- Import: `python -c 'import X'` with nothing imported before; the "
-        "time of the import statement (interpreter start excluded).",
-        "- Unpickle + predict: `pickle.load` of a model fitted on "
-        f"make_classification({mode['fit_data'][0]}, {mode['fit_data'][1]}) "
-        "(the load imports the model's library) then `predict_proba` and "
-        "`predict` of the same rows.",
-        "- First fit: make_classification"
-        f"({mode['fit_data'][0]}, {mode['fit_data'][1]}), random_state=0. "
-        "The child makes the data (so sklearn is already imported), imports "
-        "skpairauc (or the peer's module), then fits; 'fit' includes "
-        "everything the fit imports (JAX, optax and the training modules "
-        "when it compiles or runs a program; a small exact fit runs the NumPy "
-        "objective and imports no JAX). Cold: an empty "
-        "`SKPAIRAUC_CACHE_DIR`; warm: the directory the cold process just "
-        "left.",
-        "- Per program: other children, one cold and one warm per "
-        "configuration, import JAX before the fit and wrap "
-        "`skpairauc._programs.get`, the programs it returns and the NumPy "
-        "objective (`host_objective`) with timers; each program call waits "
-        "for its result (`jax.block_until_ready`), which the training loops "
-        "do anyway at every iteration/epoch.",
-        "- Grid search: GridSearchCV(PairwiseAUCClassifier(random_state=0"
-        + "".join(f", {k}={v!r}" for k, v in mode["grid_params"].items())
-        + f"), {{'alpha': {mode['grid_alphas']}}}, cv={mode['grid_cv']}, "
-        "scoring='roc_auc') on make_classification"
-        f"({mode['grid_data'][0]}, {mode['grid_data'][1]}, weights=[0.9]); "
-        "`n_jobs=2` uses loky worker processes, which share the disk cache. "
-        "Cold: an empty cache; warm: the one its cold run left.",
-        "",
-        "## Floors",
-        "",
-        harness.markdown_table(run.floors, FLOOR_COLUMNS),
-        "",
-        "## Import",
-        "",
-        harness.markdown_table(
-            [
-                {"module": m, "import (s)": s[("import", m, "", "import_s")]}
-                for m in ("skpairauc", "sklearn.linear_model", "jax")
-            ],
-            ["module", "import (s)"],
-        ),
-        "",
-        "## Unpickle + predict",
-        "",
-        harness.markdown_table(
-            [
-                {
-                    "model": name,
-                    "unpickle (s)": s[("predict", name, "", "unpickle_s")],
-                    "predict (s)": s[("predict", name, "", "predict_s")],
-                    "total (s)": s[("predict", name, "", "total_s")],
-                    "jax/optax imported": bool(
-                        s[("predict", name, "", "jax_or_optax_imported")]
-                    ),
-                }
-                for name in ["PairwiseAUCClassifier", *mode["peers"]]
-            ],
-            ["model", "unpickle (s)", "predict (s)", "total (s)", "jax/optax imported"],
-        ),
-        "",
-        "## First fit in a fresh process",
-        "",
-        *first_fit_table(run),
-        "",
-        "## Per program: compile (or load) vs run",
-        "",
-        "The clocked processes. `programs`: distinct compiled programs of "
-        "that name; `obtain_s`: time in `_programs.get` compiling or loading "
-        "them (all of them); `first call`/`later calls (median)`: wall time of "
-        "one call of the first such program; `run_s`: all calls of all of "
-        "them; `fit_s`: the whole fit, for scale.",
-        "",
-        harness.markdown_table(run.programs, PROGRAM_COLUMNS),
-        "",
-        "Where each fit's time went (same processes): compile or load, "
-        "program (or NumPy objective) calls, and the rest (host work: "
-        "layout, the NumPy L-BFGS "
-        "steps, cross-validation, threshold, imports of optax and the "
-        "training modules). Some compiles run in a background thread (adam: "
-        "while the data is laid out; the default: the MLP's and the refit's "
-        "programs while the linear folds train), so `obtain_s` counts time "
-        "that overlapped other work, and the rest is undercounted (negative "
-        "for the default when cold).",
-        "",
-        harness.markdown_table(breakdown(run), BREAKDOWN_COLUMNS),
-        "",
-        "## Grid search",
-        "",
-        harness.markdown_table(
-            [
-                {
-                    "n_jobs": n,
-                    "cache": state,
-                    "fit (s)": s[("grid", f"n_jobs={n}", state, "fit_s")],
-                }
-                for state in ("cold", "warm")
-                for n in (1, 2)
-            ],
-            ["n_jobs", "cache", "fit (s)"],
-        ),
-        "",
-        "## Machine",
-        "",
-    ]
-    harness.write_report(out / "latency.md", lines, mode_name, info, elapsed)
-
-
 def main(argv=None) -> int:
     parser = harness.bench_parser(__doc__.splitlines()[0], "latency.{csv,md}")
     parser.add_argument(
@@ -860,7 +318,7 @@ def main(argv=None) -> int:
         os.environ["PYTHONPATH"] = os.pathsep.join(paths)
         os.environ["SKPAIRAUC_CACHE_DIR"] = str(scratch / "parent-cache")
         sys.path.insert(0, str(root))
-        run = Run(mode, scratch)
+        run = Run(__file__, mode, scratch)
         for name, section in SECTIONS.items():
             if args.only and name not in args.only:
                 continue
@@ -868,10 +326,10 @@ def main(argv=None) -> int:
             began = time.perf_counter()
             section(run)
             print(f"{time.perf_counter() - began:.0f} s", flush=True)
-        info = harness.machine_info()
+        info = _report.machine_info()
         info["skpairauc_source"] += f" (copy of the package, source hash {source_hash})"
         if args.only:
-            harness.write_csv(run.rows, args.out / "latency.csv", CSV_COLUMNS)
+            _report.write_csv(run.rows, args.out / "latency.csv", CSV_COLUMNS)
         else:
             render(run, info, mode_name, args, time.perf_counter() - start, source_hash)
     finally:
@@ -881,10 +339,9 @@ def main(argv=None) -> int:
             else:
                 os.environ[name] = value
         shutil.rmtree(scratch, ignore_errors=True)
-    print(harness.text_table(run.floors, FLOOR_COLUMNS[:-1]))
-    print(
-        harness.text_table(run.rows, ["section", "name", "cache", "measure", "value"])
-    )
+    print(_report.text_table(run.floors, FLOOR_COLUMNS[:-1]))
+    columns = ["section", "name", "cache", "measure", "value"]
+    print(_report.text_table(run.rows, columns))
     print(f"\nwrote {args.out / 'latency.csv'} and latency.md")
     return 0
 

@@ -43,9 +43,10 @@ from sklearn.exceptions import ConvergenceWarning
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _harness as harness  # noqa: E402
+import _report  # noqa: E402
 from _data import POS_FRACTION  # noqa: E402
-from _harness import fmt  # noqa: E402
 from _measure import lower_bound_seconds  # noqa: E402
+from _report import fmt  # noqa: E402
 from _scale_jobs import ARMS, JOBS, N_TEST  # noqa: E402
 
 COLUMNS = [
@@ -192,7 +193,7 @@ def summary_markdown(rows: list) -> str:
 
 def plot(rows: list, out: Path) -> None:
     """Time vs size and memory vs size, log-log, one line per arm."""
-    plt = harness.pyplot()
+    plt = _report.pyplot()
     for key, ylabel, name in (
         ("fit_s", "whole fit time (s), compile included", "scale_time.png"),
         ("peak_extra_mb", "peak memory over baseline (MB)", "scale_memory.png"),
@@ -225,13 +226,12 @@ def plot(rows: list, out: Path) -> None:
         ax.set_ylabel(ylabel)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-        harness.save_figure(fig, out / name, dpi=120)
+        _report.save_figure(fig, out / name, dpi=120)
 
 
-def render(rows, machine, info, mode_name, out: Path, elapsed: float) -> str:
+def render(rows, machine, mode_name, out: Path, elapsed: float) -> str:
     """Write the CSV, Markdown and plots; return the terminal table."""
-    out.mkdir(parents=True, exist_ok=True)
-    harness.write_csv(rows, out / "scale.csv", COLUMNS)
+    _report.write_csv(rows, out / "scale.csv", COLUMNS)
     md = [
         "# Fit time and memory as the data grows (issue 3, section 3)",
         "",
@@ -256,20 +256,16 @@ def render(rows, machine, info, mode_name, out: Path, elapsed: float) -> str:
         "",
         "## All fits",
         "",
-        harness.markdown_table(rows, COLUMNS),
+        _report.markdown_table(rows, COLUMNS),
         "",
         "![time](scale_time.png)",
         "",
         "![memory](scale_memory.png)",
         "",
-        "## Machine",
-        "",
-        harness.machine_markdown(info),
-        "",
     ]
-    harness.write_markdown(out / "scale.md", md)
+    _report.write_report(out / "scale.md", md, mode_name, elapsed)
     plot(rows, out)
-    return harness.text_table(rows, SHOWN)
+    return _report.text_table(rows, SHOWN)
 
 
 def main(argv=None) -> int:
@@ -306,8 +302,7 @@ def main(argv=None) -> int:
     rows = []
     for n_samples in mode["sizes"]:
         run_size(n_samples, mode, run, machine, rows)
-    info = harness.machine_info()
-    print(render(rows, machine, info, mode_name, args.out, time.perf_counter() - start))
+    print(render(rows, machine, mode_name, args.out, time.perf_counter() - start))
     print(
         f"\nwrote {args.out / 'scale.csv'}, scale.md, scale_time.png, scale_memory.png"
     )

@@ -59,6 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _data  # noqa: E402
 import _harness as harness  # noqa: E402
+import _report  # noqa: E402
 from _seed_arms import ALL_ARMS, FITTERS  # noqa: E402
 
 SOURCE_RESULT = "source (CIFAR-10): pairwise 86 +- 1.3 %, cross-entropy 72.2 +- 7.2 %"
@@ -160,8 +161,8 @@ def run(args, mode):
                     "dataset": name,
                     "arm": arm,
                     "seed": seed,
-                    **harness.class_counts(y_train, "train"),
-                    **harness.class_counts(y_test, "test"),
+                    **_report.class_counts(y_train, "train"),
+                    **_report.class_counts(y_test, "test"),
                     "hidden_layer_sizes": "x".join(
                         map(str, config["hidden_layer_sizes"])
                     ),
@@ -201,7 +202,7 @@ def run(args, mode):
 
 def summarise(frame):
     """Mean +- std (ddof=1) of the test AUC per data set and arm."""
-    return harness.auc_summary(
+    return _report.auc_summary(
         frame,
         ["dataset", "arm"],
         n_seeds=("auc", "size"),
@@ -214,7 +215,7 @@ def plot(summary, roc_scores, out, prefix):
     """AUC bars with error bars, and seed-0 ROC curves per data set."""
     from sklearn.metrics import roc_curve
 
-    plt = harness.pyplot()
+    plt = _report.pyplot()
 
     datasets = list(dict.fromkeys(summary["dataset"]))
     fig, axes = plt.subplots(
@@ -234,7 +235,7 @@ def plot(summary, roc_scores, out, prefix):
         ax.set_ylim(max(0.0, low - 0.05), 1.0)
         ax.set_title(name)
         ax.set_ylabel("test ROC AUC (mean +- std over seeds)")
-    harness.save_figure(fig, out / f"{prefix}_auc.png")
+    _report.save_figure(fig, out / f"{prefix}_auc.png")
 
     fig, axes = plt.subplots(
         1, len(datasets), figsize=(4.2 * len(datasets), 4.0), squeeze=False
@@ -250,20 +251,18 @@ def plot(summary, roc_scores, out, prefix):
         ax.set_xlabel("false positive rate")
         ax.set_ylabel("true positive rate")
         ax.legend(fontsize=7, loc="lower right")
-    harness.save_figure(fig, out / f"{prefix}_roc.png")
+    _report.save_figure(fig, out / f"{prefix}_roc.png")
 
 
-def write_report(summary, frame, args, mode, out, prefix, wall_time):
-    """The Markdown summary: protocol, machine, table."""
+def report_lines(summary, frame, args, mode, prefix):
+    """The Markdown summary: protocol and table."""
     specs = dataset_specs(args, mode)
     config = next(iter(specs.values()))[1]
     failures = frame[frame["status"] != "ok"][["dataset", "arm", "seed", "status"]]
     lines = [
         "# Seed protocol: pairwise vs cross-entropy on the same net",
         "",
-        harness.command_line("bench_seed_protocol.py", args.argv),
-        "",
-        *harness.machine_paragraphs(harness.machine_info(), wall_time),
+        _report.command_line("bench_seed_protocol.py", args.argv),
         "",
         "## Protocol",
         "",
@@ -286,7 +285,7 @@ def write_report(summary, frame, args, mode, out, prefix, wall_time):
         " solver='adam', dropout=..., learning_rate_init=..., n_pos_per_batch=...,"
         " n_neg_per_batch=..., max_iter=<epochs giving about the same steps>,"
         " tol=0, early_stopping=False, random_state=seed)`, other parameters "
-        f"default (alpha={harness.skpairauc_default('alpha')}, no L2 in the JAX arms); "
+        f"default (alpha={_report.skpairauc_default('alpha')}, no L2 in the JAX arms); "
         "the `steps` column is its `t_`.",
         "- `logreg_balanced`: `LogisticRegression(class_weight='balanced', "
         "max_iter=1000)`.",
@@ -320,7 +319,7 @@ def write_report(summary, frame, args, mode, out, prefix, wall_time):
         f"Per-seed rows: `{prefix}.csv`; summary: `{prefix}_summary.csv`.",
         "",
     ]
-    harness.write_markdown(out / f"{prefix}.md", lines)
+    return lines
 
 
 def main(argv=None):
@@ -342,7 +341,7 @@ def main(argv=None):
     )
     parser.add_argument("--prefix", default="seed_protocol")
     args = harness.parse_args(parser, argv)
-    _, mode = harness.select_mode(MODES, args, ("seeds", "steps"))
+    mode_name, mode = harness.select_mode(MODES, args, ("seeds", "steps"))
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
 
     import pandas as pd
@@ -351,11 +350,13 @@ def main(argv=None):
     start = harness.start_run()
     rows, roc_scores = run(args, mode)
     wall_time = time.perf_counter() - start
-    frame = harness.results_frame(rows, ("auc", "fit_time_s", "steps"))
+    frame = _report.results_frame(rows, ("auc", "fit_time_s", "steps"))
     summary = summarise(frame)
     frame.to_csv(args.out / f"{args.prefix}.csv", index=False)
     summary.to_csv(args.out / f"{args.prefix}_summary.csv", index=False)
-    write_report(summary, frame, args, mode, args.out, args.prefix, wall_time)
+    lines = report_lines(summary, frame, args, mode, args.prefix)
+    path = args.out / f"{args.prefix}.md"
+    _report.write_report(path, lines, mode_name, wall_time)
     plot(summary, roc_scores, args.out, args.prefix)
     with pd.option_context("display.width", 120, "display.max_rows", 200):
         print(summary.to_string(index=False, float_format="%.4f"))

@@ -4,9 +4,12 @@ import csv
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_device.py"
 
 
+@pytest.mark.slow
 def test_bench_device_quick_writes_finite_positive_measures(tmp_path):
     spec = importlib.util.spec_from_file_location("bench_device", SCRIPT)
     module = importlib.util.module_from_spec(spec)

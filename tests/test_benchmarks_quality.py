@@ -120,6 +120,7 @@ def test_subsample_positives_hits_the_fraction():
     assert not np.array_equal(keep, other)  # the seed changes the subsample
 
 
+@pytest.mark.slow
 def test_seed_protocol_quick(tmp_path, isolated_environ):
     import bench_seed_protocol
 
@@ -183,6 +184,7 @@ def test_keel_quick_without_optional_peers(tmp_path, isolated_environ):
     assert "Models that did not run" in report and "not installed" in report
 
 
+@pytest.mark.slow
 def test_seed_protocol_runs_on_cifar10_batches(tmp_path, isolated_environ):
     import bench_seed_protocol
 
@@ -213,60 +215,7 @@ def test_seed_protocol_runs_on_cifar10_batches(tmp_path, isolated_environ):
     assert rows["auc"].between(0.0, 1.0).all()
 
 
-def test_selection_study_rules():
-    import study_selection
-
-    candidates = [((), 10.0), ((), 1.0), ((), 0.1), ((64,), 10.0), ((64,), 1.0)]
-    folds = np.full((6, 5), 0.8)
-    folds[:3, 0] = 0.9  # the first split favours the strong linear candidate
-    folds[3:, 4] = 0.99  # the second split favours the MLP more
-    assert study_selection.rule_mean(folds, candidates) == 4
-    # Today's rule: one split (the first 3 folds) when every class has 200 rows.
-    assert study_selection.rule_default(folds, candidates, 250) == 0
-    assert study_selection.rule_default(folds, candidates, 50) == 4
-    # Today's rule chooses among today's four only (no linear alpha=1).
-    folds[:, 1] = 0.995
-    assert study_selection.rule_mean(folds, candidates) == 1
-    assert study_selection.rule_default(folds, candidates, 50) == 4
-    only_linear = study_selection.rule_set([((), 10.0), ((), 1.0), ((64,), 1.0)])
-    assert only_linear(folds, candidates, 50) == 1
-
-
-def test_selection_study_smoke(tmp_path, isolated_environ):
-    import study_selection
-
-    csv_path, report = tmp_path / "selection.csv", tmp_path / "selection.md"
-    args = ["--groups", "bench", "--tables", "yeast4", "--max-splits", "1"]
-    study_selection.main([*args, "--csv", str(csv_path), "--report", str(report)])
-    rows = pd.read_csv(csv_path)
-    assert len(rows) == 5 and set(rows["table"]) == {"yeast4"}
-    assert rows["test_auc"].between(0.5, 1.0).all()
-    text = report.read_text()
-    assert "picks the default's own choice on 1 of 1 splits" in text
-    assert "| R0 mean (today) |" in text
-    # The rules are re-evaluated from the CSV alone.
-    study_selection.main(["--from-csv", str(csv_path), "--report", str(report)])
-    assert "| R0 mean (today) |" in report.read_text()
-
-
-def test_seed_study_quick(tmp_path, isolated_environ):
-    import study_seeds
-
-    study_seeds.main(["--quick", "--out", str(tmp_path)])
-    rows = pd.read_csv(tmp_path / "seed_spread.csv")
-    assert list(rows["seed_set"]) == [0, 1] and set(rows["table"]) == {"ecoli4"}
-    assert rows["default_auc"].between(0.5, 1.0).all()
-    # Seed set 0 is bench_keel.py's: seeds 0..4 on its splits.
-    assert list(rows["seeds"]) == ["0-4", "5-9"]
-    np.testing.assert_allclose(
-        rows["default_minus_lr"], rows["default_auc"] - rows["lr_auc"]
-    )
-    assert (rows["passes"] == (rows["default_minus_lr"] >= -0.01)).all()
-    report = (tmp_path / "seed_spread.md").read_text()
-    assert "| ecoli4 | 14 | 2 |" in report
-    assert "Seed sets that pass every table listed:" in report
-
-
+@pytest.mark.slow
 def test_large_table_quick(tmp_path):
     import bench_large_table
 

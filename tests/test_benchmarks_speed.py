@@ -25,6 +25,7 @@ sys.path.insert(0, str(BENCHMARKS))
 import _data  # noqa: E402
 import _harness  # noqa: E402
 import _measure  # noqa: E402
+import _report  # noqa: E402
 import _scale_jobs  # noqa: E402
 import _speed_common  # noqa: E402
 import _speed_peers  # noqa: E402
@@ -226,7 +227,39 @@ def test_child_jobs_report_failures_instead_of_raising():
 
 
 def test_machine_info_names_the_commit_load_and_versions():
-    info = _harness.machine_info()
+    info = _report.machine_info()
     for key in ("cpu_model", "nproc", "load", "python", "revision", "numpy"):
         assert info[key], key
-    assert f"numpy {np.__version__}" in _harness.versions_text(info)
+    assert f"numpy {np.__version__}" in _report.versions_text(info)
+
+
+def test_write_report_adds_the_machine_and_marks_smoke_runs(tmp_path):
+    info = {"cpu_model": "test CPU", "nproc": 3, "numpy": np.__version__}
+    path = tmp_path / "sub" / "report.md"
+    _report.write_report(path, ["# Title", "", "body"], "quick", 90.0, info)
+    text = path.read_text()
+    assert text.startswith("# Title\n\nSmoke sizes: the numbers prove")
+    assert "body\n\n## Machine\n\nWall time: 1.5 min. Machine: test CPU, 3 CPUs" in text
+    assert "- cpu_model: test CPU" in text and f"numpy {np.__version__}" in text
+    _report.write_report(path, ["# Title", "", "body"], "full", 1.0, {})
+    assert path.read_text() == "# Title\n\nbody\n"  # no machine known: no section
+
+
+def test_compile_clock_counts_backend_compiles_by_function():
+    import jax
+    import jax.numpy as jnp
+
+    _measure.CompileClock.install()
+    _measure.CompileClock.install()  # idempotent: one listener
+    count, seconds = _measure.CompileClock.count(), _measure.CompileClock.seconds()
+    backend = _measure.CompileClock.backend_seconds()
+
+    def bench_compile_clock_probe(x):
+        return jnp.sin(x) * 3.0
+
+    x = np.arange(7, dtype=np.float32)
+    jax.jit(bench_compile_clock_probe)(x).block_until_ready()
+    assert _measure.CompileClock.count() >= count + 1
+    assert _measure.CompileClock.seconds() > seconds
+    assert _measure.CompileClock.backend_seconds() > backend
+    assert _measure.CompileClock.names["jit(bench_compile_clock_probe)"] == 1

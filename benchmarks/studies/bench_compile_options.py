@@ -33,12 +33,12 @@ Examples
 --------
 Smoke run (20,000 x 20; seconds)::
 
-    python benchmarks/bench_compile_options.py --quick --out /tmp/compile_options
+    python benchmarks/studies/bench_compile_options.py --quick --out /tmp/copts
 
 Full run (1,000,000 x 100, the shape of ``bench_speed.py``'s large table; 5 repeats;
 results committed under benchmarks/results/)::
 
-    python benchmarks/bench_compile_options.py
+    python benchmarks/studies/bench_compile_options.py
 """
 
 from __future__ import annotations
@@ -50,9 +50,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/
 
 import _harness as harness  # noqa: E402
+import _report  # noqa: E402
 from _measure import HIDDEN, stochastic_config  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
@@ -125,7 +126,7 @@ def job_epoch(spec: dict) -> dict:
     import jax
     import numpy as np
 
-    from skpairauc import _solvers, _training
+    from skpairauc import _solvers
     from skpairauc._layout import MAX_STEPS_PER_EPOCH, bucket_length, draw_uniforms
     from skpairauc._scorers import init_scorer
 
@@ -134,7 +135,9 @@ def job_epoch(spec: dict) -> dict:
     n_padded = bucket_length(spec["n_rows"])
     config = stochastic_config()
 
-    param_specs = _training._param_specs([n_features, *hidden, 1])
+    # The parameters' shapes (compiling needs no more), from a throwaway draw.
+    draw = init_scorer(np.random.default_rng(SEED), n_features, hidden, 1, "relu")
+    param_specs = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), draw)
     opt_specs = _solvers._optimizer_state_shapes(param_specs, config)
     shapes = _solvers._epoch_args(
         param_specs, opt_specs, n_padded, n_features, 1, config
@@ -290,7 +293,7 @@ def scorer_table(arms: dict) -> str:
     """One scorer's summary: each option set's medians, then the ratios."""
     rows = [{"options": arm, **cells(arms[arm], MEDIAN_FORMATS)} for arm in ARMS]
     rows.append({"options": "off / defaults", **cells(arms["ratio"], RATIO_FORMATS)})
-    return harness.markdown_table(rows, ["options", *MEASURES.values()])
+    return _report.markdown_table(rows, ["options", *MEASURES.values()])
 
 
 def cells(values: dict, formats: dict) -> dict:
@@ -298,7 +301,7 @@ def cells(values: dict, formats: dict) -> dict:
     return {MEASURES[key]: formats[key].format(values[key]) for key in MEASURES}
 
 
-def report(rows, table, mode_name, mode, args, wall_s) -> list[str]:
+def report_lines(rows, table, mode, args) -> list[str]:
     n_padded = next((r["n_padded"] for r in rows if "n_padded" in r), "?")
     jax_version = next((r["jax"] for r in rows if "jax" in r), "?")
     failed = [r for r in rows if "error" in r]
@@ -308,10 +311,7 @@ def report(rows, table, mode_name, mode, args, wall_s) -> list[str]:
     lines = [
         "# XLA's fusion emitters and the stochastic epoch loop",
         "",
-        f"{harness.command_line('bench_compile_options.py', args.argv)} (mode "
-        f"`{mode_name}`).",
-        "",
-        *harness.machine_paragraphs(harness.machine_info(), wall_s),
+        _report.command_line("studies/bench_compile_options.py", args.argv),
         "",
         f"JAX in the children: {jax_version}. XLA_FLAGS: {xla_flags}.",
         "",
@@ -320,7 +320,7 @@ def report(rows, table, mode_name, mode, args, wall_s) -> list[str]:
         "- The program: `skpairauc._solvers._epoch_loop` (250 Adam steps of 128 "
         "positives + 384 negatives, logistic pairwise loss, ReLU, uniform "
         "weights), jitted with parameters and optimizer state donated and "
-        f"traced for a {harness.fmt(n_padded)} x {mode['n_features']} float32 table "
+        f"traced for a {_report.fmt(n_padded)} x {mode['n_features']} float32 table "
         f"({mode['n_rows']:,} rows, bucketed), for the linear scorer `()` and "
         f"the MLP `({HIDDEN},)`.",
         "- Option sets: XLA's defaults (`compiler_options=None`) and "
@@ -364,12 +364,9 @@ def main(argv=None) -> int:
     rows = run(mode)
     table = summary(rows)
     wall = time.perf_counter() - start
-    args.out.mkdir(parents=True, exist_ok=True)
-    harness.write_csv(rows, args.out / "compile_options.csv", COLUMNS)
-    harness.write_markdown(
-        args.out / "compile_options.md",
-        report(rows, table, mode_name, mode, args, wall),
-    )
+    _report.write_csv(rows, args.out / "compile_options.csv", COLUMNS)
+    lines = report_lines(rows, table, mode, args)
+    _report.write_report(args.out / "compile_options.md", lines, mode_name, wall)
     for scorer, arms in table.items():
         print(conclusion(scorer, arms))
     print(f"\nwrote {args.out / 'compile_options.csv'} and compile_options.md")

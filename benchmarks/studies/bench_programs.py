@@ -25,13 +25,13 @@ fresh, empty ``SKPAIRAUC_CACHE_DIR``:
   until it aborts; its rows are written as they come, so the fits before the
   abort are kept. The fit-time ratio compares the d values both completed.
   Compiles of the old code are XLA backend compiles, counted with JAX's
-  monitoring events.
+  monitoring events (``_measure.CompileClock``).
 * **A typical session** (``keel``): the skpairauc arms of ``bench_keel.py``
   (linear and MLP (64,), exact and Adam, in a ``StandardScaler`` pipeline,
   the settings of ``_keel_models.py``) on the 12 KEEL tables, 5 stratified
   70/30 splits each, in one process: the programs it compiles (this
   checkout: ``STATS["compiled"]``; both checkouts: every XLA backend compile,
-  by name, from ``jax_log_compiles``), and the size of the disk cache it
+  by compiled function, from the same events), and the size of the disk cache it
   leaves. The default estimator (``bench_keel.py``'s ``skpairauc_default``
   arm: every parameter at its default, raw features) gets a session of its
   own (``keel_default``).
@@ -40,32 +40,31 @@ Examples
 --------
 Smoke run (seconds; no old checkout)::
 
-    python benchmarks/bench_programs.py --quick --out /tmp/programs
+    python benchmarks/studies/bench_programs.py --quick --out /tmp/programs
 
 Full run (results committed under benchmarks/results/)::
 
     git worktree add /tmp/before b705bcf
-    python benchmarks/bench_programs.py --before /tmp/before
+    python benchmarks/studies/bench_programs.py --before /tmp/before
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
-import re
 import sys
 import tempfile
 import time
 import warnings
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/
 
 import _harness as harness  # noqa: E402
+import _report  # noqa: E402
+from _measure import CompileClock  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
 N_SAMPLES = 300
@@ -157,38 +156,6 @@ def cache_size(directory):
     return len(files), sum(p.stat().st_size for p in files)
 
 
-class CompileCounter:
-    """XLA backend compiles of this process: a count and their total seconds
-    (JAX's monitoring event) and, with ``by_name``, a count per compiled
-    function (from ``jax_log_compiles``)."""
-
-    PATTERN = re.compile(r"Finished XLA compilation of (.*) in ([0-9.eE+-]+) sec")
-
-    def __init__(self, by_name=False):
-        import jax
-
-        self.count, self.seconds, self.names = 0, 0.0, Counter()
-        jax.monitoring.register_event_duration_secs_listener(self._event)
-        if by_name:
-            jax.config.update("jax_log_compiles", True)
-            handler = logging.Handler()
-            handler.emit = self._record
-            for name in ("jax._src.dispatch", "jax._src.interpreters.pxla"):
-                logger = logging.getLogger(name)
-                logger.addHandler(handler)
-                logger.propagate = False  # keep the compile log off stderr
-
-    def _event(self, event, seconds, **kwargs):
-        if event == "/jax/core/compile/backend_compile_duration":
-            self.count += 1
-            self.seconds += seconds
-
-    def _record(self, record):
-        match = self.PATTERN.match(record.getMessage())
-        if match:
-            self.names[match.group(1)] += 1
-
-
 def _programs_module():
     """``skpairauc._programs`` of the imported checkout, or None (the old code,
     which has none; the editable install of this checkout could otherwise
@@ -204,7 +171,7 @@ def _programs_module():
     return _programs
 
 
-def _state(programs, counter):
+def _state(programs):
     old = programs is None  # the old code has no program cache: no figures
     return {
         "maps": n_mappings(),
@@ -214,8 +181,8 @@ def _state(programs, counter):
             for key in ("compiled", "loaded", "evicted", "reused")
         },
         "n_loaded": None if old else programs.n_loaded(),
-        "backend_compiles": counter.count,
-        "backend_compile_s": counter.seconds,
+        "backend_compiles": CompileClock.count(),
+        "backend_compile_s": CompileClock.backend_seconds(),
     }
 
 
@@ -230,7 +197,7 @@ def _estimator_params(params, max_iter):
 
 def job_sweep(spec):
     """Fit every configuration on 300 x d data for each d; one row per fit."""
-    counter = CompileCounter()
+    CompileClock.install()
     from skpairauc import PairwiseAUCClassifier
 
     programs = _programs_module()
@@ -254,7 +221,7 @@ def job_sweep(spec):
                 "config": name,
                 "fit_s": fit_s,
                 "cum_fit_s": total,
-                **_state(programs, counter),
+                **_state(programs),
             }
             rows.append(row)
             if log is not None:
@@ -275,7 +242,7 @@ def _keel_model(arm, y_train, seed, max_iter):
 def job_keel(spec):
     """The KEEL protocol of ``bench_keel.py`` for the given skpairauc arms, in
     this one process; compiles per arm."""
-    counter = CompileCounter(by_name=True)
+    CompileClock.install()
     import _data
     from _keel_models import ranking_scores
     from sklearn.metrics import roc_auc_score
@@ -294,7 +261,7 @@ def job_keel(spec):
                 X, y, test_size=0.3, stratify=y, random_state=repeat
             )
             for arm in spec["arms"]:
-                before = _state(programs, counter)
+                before = _state(programs)
                 model = _keel_model(arm, y_train, repeat, spec.get("max_iter"))
                 start = time.perf_counter()
                 with warnings.catch_warnings():
@@ -306,7 +273,7 @@ def job_keel(spec):
                 entry["auc"].append(
                     roc_auc_score(y_test, ranking_scores(model, X_test))
                 )
-                after = _state(programs, counter)
+                after = _state(programs)
                 entry["backend"] += (
                     after["backend_compiles"] - before["backend_compiles"]
                 )
@@ -320,8 +287,8 @@ def job_keel(spec):
         "n_datasets": len(spec["datasets"]),
         "repeats": spec["repeats"],
         "wall_s": time.perf_counter() - start_wall,
-        "final": _state(programs, counter),
-        "names": dict(counter.names.most_common()),
+        "final": _state(programs),
+        "names": dict(CompileClock.names.most_common()),
         "cache_files": files,
         "cache_bytes": size,
     }
@@ -460,14 +427,12 @@ def _mb(n_bytes):
     return f"{n_bytes / 2**20:.1f} MiB"
 
 
-def write_report(results, args, mode_name, wall, out, info):
-    """``programs.md`` from the collected results; ``info``: the machine's."""
+def report_lines(results, args):
+    """The lines of ``programs.md`` from the collected results."""
     lines = [
         "# Compiled programs: memory over a feature sweep, compiles per session",
         "",
-        harness.command_line("bench_programs.py", args.argv),
-        "",
-        *harness.machine_paragraphs(info, wall),
+        _report.command_line("studies/bench_programs.py", args.argv),
         "",
         f"vm.max_map_count here: {_max_map_count()}. Every measurement ran in "
         "a fresh child process with a fresh, empty `SKPAIRAUC_CACHE_DIR`; the "
@@ -476,8 +441,6 @@ def write_report(results, args, mode_name, wall, out, info):
         "wall-clock `fit`, compiles included.",
         "",
     ]
-    if mode_name == "quick":
-        lines += ["**Quick mode: tiny sizes; the figures mean nothing.**", ""]
     lines += _summary(results)
     sweep = results.get("sweep_default")
     if sweep and sweep["rows"]:
@@ -524,7 +487,7 @@ def write_report(results, args, mode_name, wall, out, info):
         lines += [
             "Every 25th d (all rows in `programs.csv`, run `sweep_default`):",
             "",
-            harness.markdown_table(
+            _report.markdown_table(
                 _stride_rows(rows, 25),
                 [
                     "d",
@@ -572,7 +535,7 @@ def write_report(results, args, mode_name, wall, out, info):
             ref_rss = f"{ref['rss_mb']:.0f}" if ref else ""
             lines.append(
                 f"| {label} | {len(rows)} | {rows[-1]['d']} | "
-                f"{rows[-1]['cum_fit_s']:.0f} | {harness.fmt(ref.get('maps'))} | "
+                f"{rows[-1]['cum_fit_s']:.0f} | {_report.fmt(ref.get('maps'))} | "
                 f"{rows[-1]['maps']:,} | {ref_rss} | "
                 f"{rows[-1]['rss_mb']:.0f} | {rows[-1]['backend_compiles']} | "
                 f"{ended} |"
@@ -603,7 +566,7 @@ def write_report(results, args, mode_name, wall, out, info):
             lines += [
                 "Every 10th d, cumulative over the sweep (both configurations):",
                 "",
-                harness.markdown_table(
+                _report.markdown_table(
                     _stride_rows(merged, 10),
                     [
                         "d",
@@ -620,7 +583,7 @@ def write_report(results, args, mode_name, wall, out, info):
                 "",
             ]
     lines += _keel_section(results, args)
-    harness.write_markdown(out / "programs.md", lines)
+    return lines
 
 
 def _summary(results):
@@ -781,9 +744,9 @@ def _keel_section(results, args):
             else "none (JAX's, off)"
         )
         lines.append(
-            f"| {label} | {fits} | {harness.fmt(final['compiled'])} | "
+            f"| {label} | {fits} | {_report.fmt(final['compiled'])} | "
             f"{final['backend_compiles']} | {final['backend_compile_s']:.0f} | "
-            f"{harness.fmt(final['n_loaded'])} | {cache} | "
+            f"{_report.fmt(final['n_loaded'])} | {cache} | "
             f"{res['wall_s']:.0f} | {auc:.4f} |"
         )
     lines.append("")
@@ -901,7 +864,7 @@ def main(argv=None):
         if mode["keel_default"]:
             results["keel_default"] = run_keel((DEFAULT_ARM,), mode, timeout)
     wall = time.perf_counter() - start
-    info = harness.machine_info()
+    info = _report.machine_info()
     if args.dump is not None:
         raw = {
             "machine": info,
@@ -911,7 +874,7 @@ def main(argv=None):
             "wall_s": wall,
             "results": results,
         }
-        args.dump.write_text(json.dumps(raw, default=harness._json_default))
+        args.dump.write_text(json.dumps(raw, default=harness.json_default))
     return write_outputs(results, args, mode_name, wall, info)
 
 
@@ -922,8 +885,9 @@ def write_outputs(results, args, mode_name, wall, info):
         for key in ("sweep_default", "sweep_pair", "before_pair")
         for row in (results.get(key) or {}).get("rows", [])
     ]
-    harness.write_csv(rows, args.out / "programs.csv", COLUMNS)
-    write_report(results, args, mode_name, wall, args.out, info)
+    _report.write_csv(rows, args.out / "programs.csv", COLUMNS)
+    lines = report_lines(results, args)
+    _report.write_report(args.out / "programs.md", lines, mode_name, wall, info)
     summary = {
         "memory": memory_summary((results.get("sweep_default") or {}).get("rows", [])),
         "fit_time": results.get("fit_time"),
