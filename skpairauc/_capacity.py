@@ -56,6 +56,19 @@ class Candidate(NamedTuple):
     alpha: float
 
 
+class Selection(NamedTuple):
+    """What :func:`select_and_train` chose and trained: the candidate, its
+    :class:`~skpairauc._prepare.SolverResult`, the candidates scored (None
+    without a choice), their scores and the per-fold scores (or None)."""
+
+    chosen: Candidate
+    result: object
+    grid: list | None
+    scores: np.ndarray | None
+    fold_scores: np.ndarray | None
+    fold_soft: np.ndarray | None
+
+
 def candidates(hidden_param, alpha_param, validated_hidden):
     """The candidates for the given parameters, in order of preference.
 
@@ -276,3 +289,35 @@ def select_on_validation(grid, inputs, policy, settings, seed, begin, n_jobs):
             compiling.join()
         for fit in fits:
             fit.close()
+
+
+def select_and_train(grid, inputs, policy, settings, seed, begin, train, n_jobs, warm):
+    """The training stage of ``fit``: the one candidate of an explicit scorer
+    (continuing a ``warm`` fit), or the choice among ``grid`` (by
+    :func:`select_on_validation` on large data, else by
+    :func:`cross_validate`) and the chosen candidate's fit on all rows.
+    Returns a :class:`Selection`."""
+    if len(grid) == 1:
+        result = train(grid[0], inputs, policy, warm_start=warm)
+        return Selection(grid[0], result, grid, None, None, None)
+    if policy.held_out is not None:
+        grid = validation_candidates(grid)
+        scores, chosen, result = select_on_validation(
+            grid, inputs, policy, settings, seed, begin, n_jobs
+        )
+        return Selection(chosen, result, grid, scores, None, None)
+    fold_scores, fold_soft, ahead = cross_validate(
+        grid, inputs, settings, seed, train, policy, n_jobs
+    )
+    try:
+        if fold_scores is None:  # a class too small to split: the first
+            result = train(grid[0], inputs, policy)
+            return Selection(grid[0], result, grid, None, None, None)
+        chosen = grid[choose(fold_scores, fold_soft)]
+        result = train(chosen, inputs, policy)
+    finally:
+        if ahead is not None:
+            ahead.join()
+    return Selection(
+        chosen, result, grid, fold_scores.mean(axis=0), fold_scores, fold_soft
+    )

@@ -3,13 +3,12 @@
 ``fit`` reads as: validate the inputs (:mod:`._validation`) -> resolve the
 policy: solver, validation split (:mod:`._policy`) -> initial weights
 (:mod:`._scorers`) -> train: lay out the data and run a solver, which returns a
-result (:mod:`._training`, the only stage that imports JAX) -> fit the
-decision: threshold and probability map (:mod:`._threshold`) -> set every
-fitted attribute, in one place. A failure at any stage leaves the estimator as
-it was before the call.
+result (:mod:`._training`, and :mod:`._capacity` for the default's choice of
+scorer; the only stage that imports JAX) -> fit the decision: threshold and
+probability map (:mod:`._threshold`) -> set every fitted attribute, in one
+place. A failure at any stage leaves the estimator as it was before the call.
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,45 +18,20 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._capacity import (
-    Candidate,
-    candidates,
-    choose,
-    cross_validate,
-    select_on_validation,
-    validation_candidates,
-)
+from ._capacity import Candidate, candidates, select_and_train
 from ._fork import check_not_forked_after_jax, note_jax_started
 from ._losses import LOSSES
 from ._optimizers import EXACT_SOLVERS, OPTIMIZERS
 from ._policy import resolve_policy
-from ._scorers import ACTIVATIONS, init_scorer, score_rows
+from ._prepare import initial_params
+from ._scorers import ACTIVATIONS, score_rows
 from ._threads import effective_n_jobs, one_blas_thread
 from ._threshold import THRESHOLD_STRATEGIES, fit_decision
-from ._validation import label, validate_fit_inputs, validated_hidden_layer_sizes
-
-# Fewer training rows of a class than this get a warning: its side of every
-# pair, its threshold and its probability map rest on a handful of rows.
-MIN_ROWS_PER_CLASS = 5
-
-
-def _warn_about_the_data(inputs, threshold):
-    counts = np.bincount(inputs.y_encoded, minlength=inputs.n_classes)
-    if counts.min() < MIN_ROWS_PER_CLASS:
-        small = inputs.classes[np.argmin(counts)]
-        warnings.warn(
-            f"Class {label(small)!r} has only {counts.min()} training row(s): the "
-            "ranking, threshold and probabilities learnt for it are unreliable.",
-            UserWarning,
-            stacklevel=4,
-        )
-    if inputs.n_classes > 2 and threshold != "balanced_accuracy":
-        warnings.warn(
-            f"threshold={threshold!r} is ignored on a multiclass problem: it "
-            "predicts the class of highest one-vs-rest probability.",
-            UserWarning,
-            stacklevel=4,
-        )
+from ._validation import (
+    validate_fit_inputs,
+    validated_hidden_layer_sizes,
+    warn_about_the_data,
+)
 
 
 class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
@@ -98,9 +72,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
           proportional to sample weight), scores each once and averages the
           loss over all cross pairs.
         - "auto": "lbfgs" when the number of pairs is at most ``2**24``
-          (about 40 ms per exact gradient on one CPU core) and neither
-          ``dropout`` nor ``early_stopping=True`` is asked for; "adam"
-          otherwise.
+          (where an exact fit takes seconds) and neither ``dropout`` nor
+          ``early_stopping=True`` is asked for; "adam" otherwise.
     alpha : "auto" or float, default="auto"
         Strength of the L2 penalty ``alpha / 2 * ||W||^2`` on the weights (not
         the biases) of the scorer on standardised features, divided by the
@@ -271,28 +244,17 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
     ranks class ``k`` above the rest, and the objective is the mean over
     tasks, the surrogate of macro one-vs-rest ROC AUC.
 
-    **Raw features.** Features are standardised inside ``fit`` (weighted by
-    ``sample_weight``, in float64, constant columns left at zero) and the
-    transform is folded into ``coefs_`` and ``intercepts_``, so columns in
-    any units (down to 1e-300, up to 1e300) train the same model.
+    **Raw features.** Features are standardised inside ``fit`` (weighted, in
+    float64) and the transform is folded into ``coefs_`` and ``intercepts_``.
 
-    **Sample weights** are repeated rows, as everywhere in scikit-learn: a
-    row of weight ``k`` trains as ``k`` copies of it. Pair ``(i, j)`` weighs
-    ``w_i * w_j``, the penalty is divided by the total weight, and the
-    threshold and probability map count weights as rows. Exact fits give the
-    model of the repeated data to float64 round-off on small data (float32
-    otherwise); the stochastic solvers draw rows in proportion to their
-    weight, so they match only in distribution. Scaling every weight by
-    ``c`` is repeating the data ``c`` times: the penalty weakens by ``c``.
-    During ``fit`` NumPy's BLAS runs on one thread (threadpoolctl), restored
-    when the fit ends.
+    **Sample weights** are repeated rows, as in scikit-learn: a row of weight
+    ``k`` trains as ``k`` copies of it (pair weights ``w_i * w_j``, the
+    penalty over the total weight, the threshold and probability map). The
+    stochastic solvers match repetition in distribution only.
 
-    **Compilation.** Training compiles its programs once per configuration
-    and bucketed data shape; at most 24 stay loaded (``SKPAIRAUC_MAX_PROGRAMS``)
-    and they are saved under ``~/.cache/skpairauc`` (``SKPAIRAUC_CACHE_DIR``;
-    empty turns it off) for later processes. Importing the package,
-    unpickling a model and predicting use NumPy only: JAX is imported by the
-    first ``fit``.
+    **Threads and compilation.** During ``fit`` NumPy's BLAS runs on one
+    thread. Compiled programs are kept in memory and on disk (see
+    :ref:`compilation`); importing, unpickling and predicting need no JAX.
 
     References
     ----------
@@ -318,10 +280,10 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
     ('lbfgs', (64,), 1.0)
     >>> auc = roc_auc_score(y_test, clf.decision_function(X_test))
     >>> print(f"test ROC AUC: {auc:.3f}")
-    test ROC AUC: 0.928
+    test ROC AUC: 0.932
     >>> clf.predict_proba(X_test[:2]).round(3)
-    array([[0.2, 0.8],
-           [1. , 0. ]])
+    array([[0.221, 0.779],
+           [1.   , 0.   ]])
     """
 
     _parameter_constraints = {
@@ -452,8 +414,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         grid = candidates(self.hidden_layer_sizes, self.alpha, hidden)
         if warm and auto:  # continue the previously selected scorer
             grid = [Candidate(self.hidden_layer_sizes_, self.alpha_)]
-        _warn_about_the_data(inputs, self.threshold)
-        # JAX is imported by _training where a fit compiles or runs a program.
+        warn_about_the_data(inputs, self.threshold)
+        # JAX is imported by the solvers (_exact, _stochastic) where a fit
+        # compiles or runs a program.
         from . import _training
 
         if not _training.runs_without_jax(inputs, policy):
@@ -464,12 +427,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             # One generator per fit: initial weights and batches (the
             # stochastic layout shuffles with its own stream of the seed).
             rng = np.random.default_rng(seed)
-            params, is_fitted = self._initial_params(
-                rng,
-                candidate.hidden,
-                fit_inputs.X.shape[1],
-                fit_inputs.n_classes,
-                warm_start,
+            fitted = self.__dict__ if warm_start else {}
+            params, is_fitted = initial_params(
+                rng, candidate.hidden, fit_inputs, self.activation, fitted
             )
             return params, rng, is_fitted, {**settings, "alpha": candidate.alpha}
 
@@ -483,30 +443,13 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
 
         # Verbose fits print in order, from one thread.
         n_jobs = 1 if self.verbose else effective_n_jobs(self.n_jobs)
-        capacity_scores = fold_scores = fold_soft_scores = None
         with one_blas_thread():
-            if len(grid) == 1:
-                chosen = grid[0]
-                result = train(chosen, inputs, policy, warm_start=warm)
-            elif policy.held_out is not None:
-                grid = validation_candidates(grid)
-                capacity_scores, chosen, result = select_on_validation(
-                    grid, inputs, policy, settings, seed, begin, n_jobs
-                )
-            else:
-                fold_scores, fold_soft_scores, ahead = cross_validate(
-                    grid, inputs, settings, seed, train, policy, n_jobs
-                )
-                try:
-                    if fold_scores is None:
-                        chosen = grid[0]
-                    else:
-                        capacity_scores = fold_scores.mean(axis=0)
-                        chosen = grid[choose(fold_scores, fold_soft_scores)]
-                    result = train(chosen, inputs, policy)
-                finally:
-                    if ahead is not None:
-                        ahead.join()
+            selection = select_and_train(
+                grid, inputs, policy, settings, seed, begin, train, n_jobs, warm
+            )
+        chosen, result, grid = selection.chosen, selection.result, selection.grid
+        capacity_scores = selection.scores
+        fold_scores, fold_soft_scores = selection.fold_scores, selection.fold_soft
         if self.verbose and len(grid) > 1 and policy.held_out is None:
             # (The large-data selection says what it chose before training on.)
             print(f"Chose hidden_layer_sizes={chosen.hidden}, alpha={chosen.alpha}")
@@ -558,25 +501,6 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             "calibration_coef_": decision.calibration_coef,
             "calibration_intercept_": decision.calibration_intercept,
         }
-
-    def _initial_params(self, rng, hidden, n_features, n_classes, warm_start=False):
-        """Initial parameters and whether they are the fitted ones (on raw
-        inputs, for ``warm_start``) rather than new ones (on standardised
-        inputs)."""
-        n_outputs = 1 if n_classes == 2 else n_classes
-        if warm_start and hasattr(self, "coefs_"):
-            shapes = [W.shape for W in self.coefs_]
-            sizes = [n_features, *hidden, n_outputs]
-            if shapes == list(zip(sizes[:-1], sizes[1:])):
-                # Copies: the stochastic solver donates its input buffers,
-                # which may alias the NumPy memory they were made from.
-                return {
-                    "coefs": [np.array(W, np.float64) for W in self.coefs_],
-                    "intercepts": [
-                        np.array(b, np.float64) for b in self.intercepts_[:-1]
-                    ],
-                }, True
-        return init_scorer(rng, n_features, hidden, n_outputs, self.activation), False
 
     # ------------------------------------------------------------ predict
     def _raw_scores(self, X):

@@ -78,10 +78,8 @@ def exact_programs_ahead(jobs, n_features, n_classes, settings):
 
 # L-BFGS also stops when an iteration lowers the objective (a mean pair loss,
 # below 1 once training starts) by less than ``tol * EXACT_FTOL_PER_TOL``: 1e-6
-# at the default tol. Smaller decreases no longer change the ranking (an
-# MLP(64) on make_classification(1000, 20) took 116 iterations to reach it,
-# and 325 to reach 1e-7, for the same test AUC to 1e-3), and they approach
-# the float32 round-off of the objective.
+# at the default tol. Smaller decreases no longer change the ranking and
+# approach the objective's float32 round-off (see benchmarks/README.md).
 EXACT_FTOL_PER_TOL = 1e-2
 
 
@@ -205,13 +203,9 @@ class _CompiledObjective:
 
 # At max_iter, L-BFGS warns only if the objective was still falling
 # materially: by more than this fraction of its whole decrease over the last
-# tenth of the iterations (at least 5). Of 93 default fits (the 12 benchmark
-# tables and the 19 holdout tables of benchmarks/study_selection.py, 3 splits
-# each), 16 refits of an MLP reached max_iter=200 with their objective
-# falling by 0.04% to 0.5% of its whole decrease over the last 20
-# iterations; run to convergence (211 to 498 iterations) their test ROC AUC
-# moved by 0.003 at most. A fit stopped far from convergence (an MLP at 20
-# iterations) is still falling by several percent, and warns.
+# tenth of the iterations (at least 5). Below it, more iterations barely move
+# the test ROC AUC; a fit stopped far from convergence is still falling faster
+# than that, and warns (see benchmarks/README.md).
 PLATEAU_FRACTION = 1e-2
 
 

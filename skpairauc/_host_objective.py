@@ -6,21 +6,10 @@ hand-written back-propagation through the scorer. A fit whose every task has at
 most ``HOST_MAX_PAIRS`` positive-negative pairs trains with it, so it neither
 imports JAX nor compiles anything.
 
-Why: on small data compiling is most of a fit. The default's first fit on
-``make_classification(1000, 20)`` compiled three programs in 1.2 s for 0.3 s
-of evaluations, and ``import jax`` alone takes 0.27 s, more than the 0.3 s a
-fit with a warm cache may take (``benchmarks/bench_latency.py``). In float32
-with reused buffers, on one BLAS thread, NumPy evaluates an objective of
-131,072 pairs in 1.5 times the compiled program's time (on XLA's two
-threads), and of 262,144 pairs in 1.9 times (0.83 against 0.44 ms for a
-linear scorer, ``benchmarks/bench_host_objective.py``): the compiled
-program repays its compile only after about 450 evaluations there, before
-counting the JAX import, where an exact fit makes 10 to 300 (about 12 for
-the default's linear fold fits on 1,000 x 20, 30 to 150 for its MLPs). Above
-``HOST_MAX_PAIRS`` the gap widens (2.3 times at a million pairs, 3.7 at four
-million), the compiled program repays its compile sooner (after about 150
-and 20 evaluations), and a process that keeps fitting (a grid search) keeps
-its programs.
+Why: on small data compiling (and importing JAX) is most of a fit, and up to
+``HOST_MAX_PAIRS`` NumPy evaluates the objective within about twice the
+compiled program's time: an exact fit makes too few evaluations to repay a
+compile (see benchmarks/README.md).
 """
 
 import numpy as np
@@ -31,8 +20,8 @@ from ._scorers import ACTIVATIONS, l2_penalty, unflatten
 
 # The host objective serves fits whose largest task has at most this many
 # pairs: the compiled program's dense regime (skpairauc._objective
-# .DENSE_MAX_PAIRS), where a fit is short and compiling dominates it. Three
-# float32 buffers of this many pairs take 3 MiB.
+# .DENSE_MAX_PAIRS), where a fit is short and compiling dominates it. Its pair
+# buffers (three float32, one float64) then take 5 MiB.
 HOST_MAX_PAIRS = 512 * 512
 
 
@@ -57,14 +46,14 @@ _DERIVATIVE_FROM_OUTPUT = {
 
 def _logistic_sums(s_pos, w_pos, s_neg, w_neg, buffers):
     """The logistic loss's weighted pair sum and its gradients with respect to
-    both score vectors, in preallocated buffers: three float32, one float64.
+    both score vectors, in preallocated buffers (three float32, one float64).
 
-    The value is ``skpairauc._losses``'s: ``max(-d, 0) + log1p(exp(-|d|))``.
-    The derivative ``-sigmoid(-d)`` is ``-(1 - tanh(d / 2)) / 2``, whose
-    constant half is summed once per row (``sum(w)``) instead of per pair.
-    Each pair's terms are float32 (the transcendental functions are most of
-    the cost); their weighted sums are float64, so that a weight ``k`` sums
-    to what ``k`` repeated rows do, to float64 round-off."""
+    The value is ``skpairauc._losses``'s; the derivative ``-sigmoid(-d)`` is
+    ``-(1 - tanh(d / 2)) / 2``, whose constant half is summed once per row
+    instead of per pair. Pair terms are float32 (their transcendental
+    functions are the cost); the gradient's weighted sums are float64, so a
+    weight ``k`` sums as ``k`` repeated rows do (the value, which only steers
+    the line search, is summed in float32)."""
     d, e, work, wide = buffers
     np.subtract(
         s_pos.astype(np.float32)[:, None], s_neg.astype(np.float32)[None, :], out=d
@@ -75,8 +64,7 @@ def _logistic_sums(s_pos, w_pos, s_neg, w_neg, buffers):
     np.log1p(e, out=e)
     np.minimum(d, 0.0, out=work)
     e -= work
-    np.copyto(wide, e)
-    total = w_pos @ (wide @ w_neg)
+    total = w_pos.astype(np.float32) @ (e @ w_neg.astype(np.float32))
     np.multiply(d, 0.5, out=work)
     np.tanh(work, out=work)  # sigmoid(-d) = 0.5 - 0.5 * work
     np.copyto(wide, work)
@@ -90,11 +78,11 @@ class HostObjective:
     layout ``rows``, ``pairs`` (see :func:`skpairauc._layout.exact_layout`),
     for flat parameters laid out as ``shapes`` (coefs, then intercepts).
 
-    The scorer and every sum over rows or pairs are float64, so that a weight
-    ``k`` gives the same objective as ``k`` repeated rows to float64
-    round-off (the compiled program runs in float32). Returns a float and a
-    float64 gradient. Padding (rows past the last real one, zero-weight pair
-    entries) is dropped once here.
+    The scorer and the gradient's sums over rows and pairs are float64, so
+    that a weight ``k`` gives the gradient of ``k`` repeated rows to float64
+    round-off.
+    Returns a float and a float64 gradient. Padding (rows past the last real
+    one, zero-weight pair entries) is dropped once here.
     """
 
     def __init__(self, rows, pairs, shapes, activation, loss, margin, reg):

@@ -29,22 +29,18 @@ from ._threads import available_cores, parallel_map
 _MAPPED_MIN_BYTES = 1 << 24
 
 # An epoch of the stochastic solvers is one pass over the larger side of every
-# task, but at most this many steps (~32k positives and ~96k negatives drawn
-# with the default batch): on large data the stopping rule then looks at the
-# loss or validation AUC every few hundredths of a second of training instead
-# of every pass over a million rows, which on 1e6 rows cut the steps to
-# convergence several-fold at the same test AUC; 10 epochs of patience still
-# draw about one pass over those rows' negatives (benchmarks/bench_speed.py).
-# It is also the leading length of the stochastic loop's ``draws`` array,
-# fixed so that every epoch length shares one compile.
+# task, but at most this many steps: on large data the stopping rule then looks
+# at the loss or validation AUC often, not once per pass over all rows, and
+# stops sooner at the same test AUC (see benchmarks/README.md). It is also the
+# leading length of the loop's ``draws`` array, so every epoch length shares
+# one compile.
 MAX_STEPS_PER_EPOCH = 250
 
 # And at least this many steps: on small data one pass is a handful of steps,
-# whose mean loss is too noisy for the stopping rule (it stopped adam and sgd
-# on noise, under-trained, at 0.80 AUC where L-BFGS reached 0.87), and
-# max_iter epochs of a few steps were too few steps for the default learning
-# rate. An epoch of at least 50 steps averages that noise away; patience and
-# max_iter, counted in epochs, then mean at least 500 and 10,000 steps.
+# whose mean loss is too noisy for the stopping rule, and max_iter such epochs
+# are too few steps for the default learning rate (see benchmarks/README.md).
+# Patience and max_iter, counted in epochs, then mean at least 500 and 10,000
+# steps.
 MIN_STEPS_PER_EPOCH = 50
 
 
@@ -54,12 +50,10 @@ def bucket_length(n):
 
     Jitted functions compile once per array shape; padding lengths to these
     buckets lets data sets of similar size share a compiled training program
-    while wasting at most 12.5% of the rows (powers of two would waste up to
-    50%). Small exact fits spend most of their time on the pairs, whose
-    padding is the product of both sides' (at most 27% here; with four sizes
-    per octave up to 56%, and the default's fold fits on 1,000 rows ran on
-    384 x 384 instead of 352 x 352 pairs). Lengths of 2,048 or more are
-    multiples of 512, which the exact objective's tiles need.
+    while wasting at most 12.5% of the rows. Eight sizes per octave keep the
+    exact solver's pair padding, the product of both sides', small (see
+    benchmarks/README.md). Lengths of 2,048 or more are multiples of 512,
+    which the exact objective's tiles need.
     """
     n = max(int(n), 8)
     step = 1 << max(n.bit_length() - (4 if n < 2048 else 3), 1)
@@ -139,15 +133,14 @@ def aligned_empty(shape, dtype, alignment=64):
 
     XLA's CPU client aliases a 64-byte aligned NumPy buffer in
     ``jax.device_put`` instead of copying it, so the padded training copy of X
-    is the only copy made (measured: +0 MB instead of +400 MB for 1e6 x 100).
+    is the only copy made.
 
     Large buffers are anonymous mappings (page aligned, so aligned too; freed
     to the OS with the array). Their pages are provided as the copy first
-    writes them, by both copying threads (:func:`padded_rows`): 1e6 x 100
-    copied and standardised in 0.11 s, against 0.16 s with the pages provided
-    up front (``MAP_POPULATE``, one thread). Transparent huge pages are not
-    asked for: they made the mapping cost 0.02-0.9 s, as the kernel had to
-    compact memory.
+    writes them, by both copying threads (:func:`padded_rows`), which is
+    faster than ``MAP_POPULATE``; transparent huge pages are not asked for, as
+    compacting memory for them made the mapping slow (see
+    benchmarks/README.md).
     """
     n_bytes = math.prod(shape) * np.dtype(dtype).itemsize
     if n_bytes >= _MAPPED_MIN_BYTES and hasattr(mmap, "MAP_ANONYMOUS"):
@@ -164,7 +157,7 @@ def aligned_empty(shape, dtype, alignment=64):
 # and its standardisation, however wide X is.
 COPY_BLOCK_ELEMENTS = 1 << 20
 # Copies of at least this many elements are split between two threads (NumPy
-# releases the GIL while it copies; benchmarks/README.md has the figures).
+# releases the GIL while it copies; see benchmarks/README.md).
 _THREADED_COPY_MIN_ELEMENTS = 1 << 22
 
 
@@ -174,9 +167,7 @@ def _n_copy_workers(n_elements):
     return min(2, available_cores())
 
 
-def padded_rows(
-    X, rows, n_padded, n_columns=None, standardizer=None, dtype=np.float32
-):
+def padded_rows(X, rows, n_padded, n_columns=None, standardizer=None, dtype=np.float32):
     """``X[rows]`` as float32 in an aligned buffer of ``n_padded`` rows and
     ``n_columns`` columns (default: X's), standardised first if a
     :class:`~skpairauc._scaling.Standardizer` is given.

@@ -1,13 +1,11 @@
 """A small L-BFGS on the host (NumPy), driving a compiled value-and-gradient.
 
 Why not SciPy's L-BFGS-B: its bookkeeping calls BLAS on tiny matrices, which a
-multi-threaded OpenBLAS runs five times slower than one thread (0.5 ms per
-iteration for 1,400 parameters here), and a library must not change the
-process's BLAS threads. The two-loop recursion below costs a few vector
-operations per iteration, so a small exact fit spends its time in the
-compiled objective. Why not optax's L-BFGS inside a compiled loop: the loop
-and its line search took seconds to compile per configuration, more than most
-small fits take to run.
+multi-threaded OpenBLAS runs far slower than one thread; the two-loop
+recursion below costs a few vector operations per iteration, so a small exact
+fit spends its time in the objective. Why not optax's L-BFGS inside a compiled
+loop: compiling the loop and its line search takes longer than most small fits
+run (see benchmarks/README.md).
 """
 
 from typing import NamedTuple
@@ -16,11 +14,10 @@ import numpy as np
 
 
 def _dot(a, b):
-    # Not ``a @ b``: a multi-threaded BLAS dot product stalled for seconds per
-    # call on a busy machine (28,800 parameters: 142 s for one fit instead of
-    # 0.4 s); an elementwise product and NumPy's own sum never wait on threads.
-    # (``np.add.reduce`` is ``np.sum`` without its Python wrapper: the same
-    # result, in half the time for the ~20 products of each iteration.)
+    # Not ``a @ b``: a multi-threaded BLAS dot product can stall for seconds on
+    # a busy machine (see benchmarks/README.md); an elementwise product and
+    # NumPy's own sum never wait on threads. ``np.add.reduce`` is ``np.sum``
+    # without its Python wrapper overhead.
     return float(np.add.reduce(a * b))
 
 

@@ -30,14 +30,13 @@ from ._losses import pair_block_sums
 from ._losses import value_and_derivative as _loss_entry
 
 # A tile of 256 x 512 pairs is 512 KiB per float32 temporary: the few live ones
-# stay in the L2 cache and far below a 32 MB budget. Measured on one core here,
-# tiles of 256 x 512 and 512 x 512 were fastest (about 450 M pairs/s for the
-# logistic loss and its gradient); 1024 x 1024 tiles spill and run ~40% slower.
+# stay in the L2 cache and far below a 32 MB budget; larger tiles spill and run
+# slower (see benchmarks/README.md).
 TILE_PAIRS = 256 * 512
 BLOCK_POS = 256
-# 512 x 512 pairs: 1 MiB per float32 temporary, still cache-resident. Compile
-# of the exact value-and-gradient (linear / MLP(64), 1,024 rows): ~0.2 / 0.26 s
-# dense against ~0.4 / 0.5 s tiled, at the same run time (0.46 vs 0.49 ms).
+# Up to 512 x 512 pairs (1 MiB per float32 temporary, still cache-resident) the
+# pair matrix is taken whole: about half the compile time of the tiled loop, at
+# the same run time (see benchmarks/README.md).
 DENSE_MAX_PAIRS = 512 * 512
 
 
@@ -85,7 +84,7 @@ def all_pairs_loss_sum(s_pos, w_pos, s_neg, w_neg, loss, margin):
     """Sum of ``w_pos[i] * w_neg[j] * loss(s_pos[i] - s_neg[j])`` over all pairs.
 
     Lengths must be multiples of the tile returned by :func:`tile_shape` (use
-    :func:`skpairauc._pairs.bucket_length`); pad with zero weights.
+    :func:`skpairauc._layout.bucket_length`); pad with zero weights.
     """
     return _tile_sums(s_pos, w_pos, s_neg, w_neg, loss, margin)[0]
 

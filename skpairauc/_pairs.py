@@ -8,14 +8,14 @@ multiclass problem one task per class (that class against the rest).
 The stochastic solver draws, for every task, ``n_pos`` rows of the task's
 class and ``n_neg`` rows of the other classes. The random numbers come from a
 NumPy generator seeded by ``random_state`` and enter the compiled loop as an
-array, so the loop holds no PRNG (which would add ~0.3 s to every compile):
+array, so the loop holds no PRNG (which would lengthen every compile; see
+benchmarks/README.md):
 
 * when every side of every task has equal weights, a side is a *window*: a
   uniformly placed run of consecutive rows (wrapping around) of the layout,
   whose rows were shuffled within each class once per fit. A window of a
   random permutation is a uniform sample of rows, and reading consecutive rows
-  is far faster on large data than reading rows scattered over memory (the
-  1e6-row floor in ``benchmarks/bench_speed.py``);
+  is far faster on large data than reading rows scattered over memory;
 * otherwise every row is drawn independently with probability proportional
   to its weight, by inverse-CDF sampling on the cumulative weights.
 
@@ -54,7 +54,8 @@ def sample_task_batch(u, cum_weight, start, stop, n_rows, n_pos, n_neg, uniform)
     Parameters
     ----------
     u : jax.Array of shape (2,) or (n_pos + n_neg,)
-        Uniform random numbers in ``[0, 1)`` (see :func:`draw_uniforms`).
+        Uniform random numbers in ``[0, 1)`` (see
+        :func:`skpairauc._layout.draw_uniforms`).
     cum_weight : jax.Array of shape (n_padded,)
         Cumulative weights in sorted order, padded with the total (unused when
         ``uniform``).

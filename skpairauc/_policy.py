@@ -8,10 +8,9 @@ import numpy as np
 from ._layout import task_classes, validation_split
 
 # early_stopping="auto" turns early stopping on for the stochastic solvers above
-# this many samples, as HistGradientBoostingClassifier does: there a 10%
-# validation split costs little, and the validation ROC AUC, the quantity the
-# user cares about, tells when to stop far sooner than a training loss that an
-# MLP keeps lowering slowly for many epochs.
+# this many samples, as HistGradientBoostingClassifier does: there a validation
+# split costs little, and its ROC AUC tells when to stop far sooner than a
+# training loss that an MLP keeps lowering slowly.
 EARLY_STOPPING_AUTO_MIN_SAMPLES = 10_000
 
 # early_stopping="auto" needs at least this many held-out rows of every class;
@@ -20,25 +19,20 @@ EARLY_STOPPING_AUTO_MIN_SAMPLES = 10_000
 EARLY_STOPPING_AUTO_MIN_HELD_OUT = 5
 
 # "auto" uses the exact solver up to this many positive-negative pairs (summed
-# over tasks). One exact gradient costs about n_pairs / 4e8 s on one core here
-# (see benchmarks/), so 2**24 pairs is ~40 ms per L-BFGS iteration: a full fit
-# in seconds. Beyond it, stochastic steps reach the same AUC far sooner.
+# over tasks), where a full L-BFGS fit takes seconds; beyond it, stochastic
+# steps reach the same AUC far sooner (see benchmarks/README.md).
 AUTO_EXACT_MAX_PAIRS = 2**24
 
 
 # The validation ROC AUC that early stopping reads after every epoch is
-# computed on at most this many held-out rows of each class (a uniform sample
-# of the class's held-out rows; all of them for smaller classes). On 1e6 rows
-# the held-out 10% are 99,000 negatives and 1,000 positives; scoring them
-# with an MLP(64) in NumPy took 30 ms an epoch, more than the epoch's 250
-# training steps (29 ms), and the fit waited for it; on 20,000 negatives and
-# the 1,000 positives it takes 7 ms, and the fit is 13% faster
-# (benchmarks/bench_speed.py, floor 3b). The AUC's sampling error is set by
-# the smaller class, whose rows are all kept up to the cap; the threshold and
-# the probability map are still fitted on every held-out row.
+# computed on at most this many held-out rows of each class (a uniform sample),
+# so that scoring them takes less time than the training epoch it overlaps
+# (see benchmarks/README.md). The AUC's sampling error is set by the smaller
+# class, kept whole up to the cap; the threshold and probability map still use
+# every held-out row.
 VALIDATION_SCORE_MAX_CLASS_ROWS = 20_000
 # The stream of the fit's seed that samples them (the layout uses stream 1,
-# see skpairauc._training).
+# skpairauc._stochastic._LAYOUT_STREAM).
 _SCORED_ROWS_STREAM = 2
 
 

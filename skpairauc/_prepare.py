@@ -8,6 +8,7 @@ import numpy as np
 
 from ._layout import bucket_length, feature_bucket
 from ._scaling import fit_standardizer, fold, unfold
+from ._scorers import init_scorer
 
 
 class SolverResult(NamedTuple):
@@ -111,3 +112,25 @@ def param_specs(sizes):
         "coefs": [struct(shape, np.float32) for shape in zip(sizes, sizes[1:])],
         "intercepts": [struct((h,), np.float32) for h in sizes[1:-1]],
     }
+
+
+def initial_params(rng, hidden, inputs, activation, fitted):
+    """The parameters a fit starts from, and whether they are fitted ones (on
+    raw inputs) rather than new ones (on standardised inputs): a previous
+    fit's ``coefs_`` and ``intercepts_`` in ``fitted`` (``warm_start``) when
+    the architecture matches, else a new initialisation from ``rng``."""
+    n_features = inputs.X.shape[1]
+    n_outputs = 1 if inputs.n_classes == 2 else inputs.n_classes
+    if "coefs_" in fitted:
+        shapes = [W.shape for W in fitted["coefs_"]]
+        sizes = [n_features, *hidden, n_outputs]
+        if shapes == list(zip(sizes[:-1], sizes[1:])):
+            # Copies: the stochastic solver donates its input buffers, which
+            # may alias the NumPy memory they were made from.
+            return {
+                "coefs": [np.array(W, np.float64) for W in fitted["coefs_"]],
+                "intercepts": [
+                    np.array(b, np.float64) for b in fitted["intercepts_"][:-1]
+                ],
+            }, True
+    return init_scorer(rng, n_features, hidden, n_outputs, activation), False

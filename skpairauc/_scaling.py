@@ -81,17 +81,14 @@ def _moments(X, rows, w, magnitude, chunk):
 # inputs are divided by it, and float64 ends near 1.8e308.
 SMALLEST_SCALE = 1e-290
 # Weights of the statistics are floored at this fraction of the mean weight,
-# so that a row of negligible weight cannot be standardised to an enormous
-# value (weights {1, 1e-30} put such rows at 5e14 standard deviations, and a
-# floor of 1e-3 still at 35, where sgd with the square loss diverged). The
-# statistics only need to put every row on a sane scale; the objective keeps
+# so that rows of negligible weight cannot be standardised to values so far
+# out that sgd diverges on them (see benchmarks/README.md). The objective keeps
 # the exact weights.
 WEIGHT_FLOOR = 0.1
 
 
-# Elements of X per chunk of the statistics' pass: 2**20 (8,192 rows of 128
-# float32 columns, 4 MiB) stays in cache; 65,536-row chunks of 100 columns
-# took twice as long on 1e6 x 100.
+# Elements of X per chunk of the statistics' pass: 4 MiB of float32, which
+# stays in cache (larger chunks are slower; see benchmarks/README.md).
 CHUNK_ELEMENTS = 1 << 20
 
 
@@ -102,12 +99,12 @@ def fit_standardizer(X, sample_weight, rows=None, chunk=None):
     One pass over ``X`` in row chunks small enough to stay in cache (``chunk``
     rows; default: about :data:`CHUNK_ELEMENTS` elements), so no full-size
     temporary is made. When ``rows`` are at least half of ``X``, the pass
-    reads all of ``X`` in order, the other rows weighted zero: faster than
-    gathering the rows (1e6 x 100: 0.05 s against 0.07 s). If the squares may
-    have overflowed or underflowed (spreads within a factor 1e4 of the square
-    root of the dtype's largest or smallest number), a second pass over
-    ``X[rows]`` divides each column by its largest absolute value first.
-    Constant columns get a scale of 1 (they become zero).
+    reads all of ``X`` in order, the other rows weighted zero, which is
+    faster than gathering the rows. If the squares may have overflowed or
+    underflowed (spreads within a factor 1e4 of the square root of the
+    dtype's largest or smallest number), a second pass over ``X[rows]``
+    divides each column by its largest absolute value first. Constant
+    columns get a scale of 1 (they become zero).
     """
     if chunk is None:
         chunk = max(1, CHUNK_ELEMENTS // max(X.shape[1], 1))

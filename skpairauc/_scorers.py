@@ -145,9 +145,8 @@ def score_rows(params, X, activation, rows=None, chunk=8192):
     """NumPy float64 scores of ``X[rows]`` (default: all of ``X``) in row
     chunks, so hidden activations stay small (prediction, the validation
     score and the decision): 8,192 rows of 64 hidden units are 2 MiB, which
-    stay in cache (an MLP(64) on 200,000 x 100 rows: 33 ms on one core
-    against 39 ms in chunks of 65,536). ``rows`` are gathered chunk by chunk,
-    so no copy of ``X[rows]`` is made.
+    stay in cache (see benchmarks/README.md). ``rows`` are gathered chunk by
+    chunk, so no copy of ``X[rows]`` is made.
 
     float32 rows are scored in float32 when the weights are float32 numbers
     without loss (half the memory traffic of upcasting every row)."""

@@ -85,8 +85,9 @@ def sampled_mean_loss(d, loss, margin):
     The gradient is exact: the derivative over every pair. The value, used only
     for ``loss_curve_`` and the stopping rule, is the mean over the first
     ``N_NEG_FOR_VALUE`` negatives of each positive (negatives are i.i.d. draws,
-    so it is unbiased). Computing ``log1p`` for every pair only to report it
-    took about 40% of a linear scorer's step on the CPU.
+    so it is unbiased): computing ``log1p`` for every pair only to report it
+    would be a large share of a linear scorer's step (see
+    benchmarks/README.md).
     """
     return _sampled_value(d, loss, margin)
 
@@ -131,7 +132,7 @@ def _epoch_loop(
         Scorer parameters and optimizer state (donated).
     draws : jax.Array of shape (MAX_STEPS_PER_EPOCH, n_tasks, width)
         Uniform random numbers; step ``i`` draws its batch from ``draws[i]``
-        (see :func:`skpairauc._pairs.draw_uniforms`).
+        (see :func:`skpairauc._layout.draw_uniforms`).
     seed, epoch : int
         The fit's integer seed and the epoch number (from 1); they seed the
         dropout masks only: ``fold_in(fold_in(key(seed), epoch), step)``.
@@ -245,22 +246,16 @@ def init_optimizer_state(params, config):
     Every registered optimizer starts from zeros (a test checks each entry of
     :data:`~skpairauc._optimizers.OPTIMIZERS`), so the state is NumPy zeros of
     the structure, shapes and dtypes that a trace of ``init`` gives: no
-    compiled program, which took 0.09-0.1 s to compile and 0.04 s to load
-    from the disk cache in a fresh process (``benchmarks/bench_latency.py``).
+    compiled program to compile or load (see benchmarks/README.md).
     """
     shapes = _optimizer_state_shapes(params, config)
     return jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)
 
 
-# XLA options of a linear scorer's epoch loop. Without XLA's newer fusion
-# emitters it compiles in about half the time and trains as fast (1e6 x 100,
-# medians of 5 fresh processes: 0.13 s against 0.23 s wall, 0.20 against
-# 0.39 s of CPU; 27,400 against 27,800 steps/s). An MLP(64)'s loop also
-# compiles in half the time but trains 12% slower (7,200 against 8,200
-# steps/s), and a program compiled once serves every later fit from the disk
-# cache, so the MLP keeps XLA's defaults; so do the exact solver's programs
-# (10-27% slower per L-BFGS iteration without them, in a one-off timing).
-# Measured by benchmarks/bench_compile_options.py.
+# XLA options of a linear scorer's epoch loop: without XLA's newer fusion
+# emitters it compiles in about half the time and trains as fast. An MLP's loop
+# and the exact solver's programs keep XLA's defaults, under which they train
+# faster (see benchmarks/README.md; benchmarks/studies/bench_compile_options.py).
 LINEAR_EPOCH_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 
@@ -269,7 +264,7 @@ def epoch_program(params, n_rows, n_features, n_tasks, config):
     (compiled or loaded on first use). Its arguments are ``_epoch_loop``'s,
     in its order, without ``config``; ``params`` and ``opt_state`` are
     donated. A fit looks it up once, not at every epoch (the lookup traces
-    the optimizer's state shapes, about 3 ms)."""
+    the optimizer's state shapes)."""
     opt_state = _optimizer_state_shapes(params, config)
     args = _epoch_args(_specs(params), opt_state, n_rows, n_features, n_tasks, config)
     linear = len(params["coefs"]) == 1

@@ -6,7 +6,6 @@ one-dimensional problem solved here after training:
 
 * :func:`select_threshold` picks the score above which a sample is called
   positive, by exhaustive search over all distinct cut points;
-* :func:`roc_auc` is the weighted ROC AUC of the scores;
 * :func:`fit_decision` puts these together into the fitted decision of the
   estimator (threshold and probability map);
 * :func:`fit_sigmoid` fits ``P(y = 1 | s) = sigmoid(a * s + b)`` by weighted
@@ -49,25 +48,6 @@ def _cut_points(scores, y, sample_weight):
     # Plus one cut above everything (predict all negative).
     cuts = np.append(cuts, s[-1] + 1.0)
     return cuts, np.append(tp, 0.0), np.append(fp, 0.0)
-
-
-def roc_auc(scores, y, sample_weight):
-    """Weighted ROC AUC (ties count one half), from the cut points.
-
-    Equal to ``sklearn.metrics.roc_auc_score(y, scores,
-    sample_weight=sample_weight)`` but without its input checks, which cost
-    more than the sort on the validation sets of large fits, where the
-    validation AUC is computed after every epoch.
-    """
-    # Only weight ratios matter; scaled to a maximum of 1 so that tiny weights
-    # (1e-300) cannot underflow the product of the class totals below.
-    sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    sample_weight = sample_weight / sample_weight.max()
-    _, tp, fp = _cut_points(scores, y, sample_weight)
-    # tp and fp fall from the totals to 0 as the cut rises: trapezoids of the
-    # ROC curve (a tied group is one diagonal segment: it counts one half).
-    area = np.sum(0.5 * (tp[:-1] + tp[1:]) * (fp[:-1] - fp[1:]))
-    return float(area / (tp[0] * fp[0]))
 
 
 def threshold_metric(scores, y, sample_weight, strategy):
@@ -160,8 +140,8 @@ def fit_sigmoid(
     theta[0] = 1.0
     # -log P(target | logit) summed: with log(1 - sigmoid(x)) = log_sigmoid(x)
     # - x, one log_sigmoid per evaluation; its exp is the probability that the
-    # next Newton step needs (about half the time of the plain form on the
-    # 1e5-1e6 rows of a large fit's decision).
+    # next Newton step needs (faster than the plain form on a large fit's
+    # decision; see benchmarks/README.md).
     w_off = w * (1.0 - target)
 
     def nll(t):

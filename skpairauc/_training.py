@@ -26,7 +26,8 @@ def runs_without_jax(inputs, policy):
 
 
 def train(params, inputs, policy, settings, seed, rng, warm_start=False):
-    """Train with the policy's solver; returns a :class:`SolverResult`."""
+    """Train with the policy's solver; returns a
+    :class:`~skpairauc._prepare.SolverResult`."""
     policy = weighted_rows(inputs, policy)
     if policy.solver == "lbfgs":
         prepared = prepare(params, inputs, policy, raw_params=warm_start)

@@ -1,5 +1,6 @@
 """Checks of the estimator's inputs, before any work (NumPy / scikit-learn only)."""
 
+import warnings
 from numbers import Integral
 from typing import NamedTuple
 
@@ -110,3 +111,29 @@ def validate_fit_inputs(estimator, X, y, sample_weight):
             "range relative to the mean weight (training runs in float32)."
         )
     return FitInputs(X, y_encoded, classes, sample_weight, weight_unit)
+
+
+# Fewer training rows of a class than this get a warning: its side of every
+# pair, its threshold and its probability map rest on a handful of rows.
+MIN_ROWS_PER_CLASS = 5
+
+
+def warn_about_the_data(inputs, threshold):
+    """Warn about a class with very few rows, and a threshold that a
+    multiclass problem ignores."""
+    counts = np.bincount(inputs.y_encoded, minlength=inputs.n_classes)
+    if counts.min() < MIN_ROWS_PER_CLASS:
+        small = inputs.classes[np.argmin(counts)]
+        warnings.warn(
+            f"Class {label(small)!r} has only {counts.min()} training row(s): the "
+            "ranking, threshold and probabilities learnt for it are unreliable.",
+            UserWarning,
+            stacklevel=4,
+        )
+    if inputs.n_classes > 2 and threshold != "balanced_accuracy":
+        warnings.warn(
+            f"threshold={threshold!r} is ignored on a multiclass problem: it "
+            "predicts the class of highest one-vs-rest probability.",
+            UserWarning,
+            stacklevel=4,
+        )

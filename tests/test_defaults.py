@@ -229,10 +229,9 @@ def test_large_data_selection_trains_on_the_winner_as_its_own_fit_would(
 ):
     # early_stopping=True gives the large-data path (a stochastic solver with
     # a validation split) on a table small enough for a test.
-    monkeypatch.setattr("skpairauc._classifier.available_cores", lambda: cores)
     X, y = make_circles(n_samples=3000, noise=0.2, factor=0.5, random_state=0)
     X = np.c_[X, np.random.default_rng(0).normal(size=(3000, 3))]
-    common = dict(solver="adam", early_stopping=True, random_state=0)
+    common = dict(solver="adam", early_stopping=True, random_state=0, n_jobs=cores)
     auto = PairwiseAUCClassifier(**common).fit(X, y)
     assert auto.capacity_candidates_ == [((), 1.0), ((64,), 1.0)]
     assert auto.capacity_fold_scores_ is None
@@ -285,45 +284,19 @@ def test_too_few_rows_for_folds_fall_back_to_the_first_candidate():
     assert clf.capacity_scores_ is None and clf.capacity_fold_scores_ is None
 
 
-@pytest.mark.parametrize("n_classes", [2, 3, 5])
-@pytest.mark.parametrize("seed", [0, 7, 2**31 - 2])
-def test_cv_folds_are_scikit_learns_stratified_folds(n_classes, seed):
-    # The default's folds are StratifiedKFold(shuffle=True)'s, computed
-    # without importing sklearn.model_selection.
-    from sklearn.model_selection import StratifiedKFold
-
-    from skpairauc._capacity import stratified_k_folds
-
-    rng = np.random.default_rng(seed % 1000)
-    shares = np.r_[0.6, np.full(n_classes - 1, 0.4 / (n_classes - 1))]
-    y = rng.choice(n_classes, size=157, p=shares)
-    y[rng.choice(157, 3 * n_classes, replace=False)] = np.arange(n_classes).repeat(3)
-    ours = stratified_k_folds(y, 3, seed)
-    splitter = StratifiedKFold(3, shuffle=True, random_state=seed)
-    theirs = splitter.split(np.zeros(157), y)
-    for (train, test), (their_train, their_test) in zip(ours, theirs, strict=True):
-        np.testing.assert_array_equal(train, their_train)
-        np.testing.assert_array_equal(test, their_test)
-
-
 @pytest.mark.parametrize("problem", ["binary", "multiclass"])
 def test_fold_fits_on_two_threads_score_as_one_thread(
     monkeypatch, request, split, problem
 ):
-    # The fold fits are shared between threads where cores allow; each is
-    # independent, so the fold scores, the choice and the refit must not
-    # depend on it. Two cores are pretended, so this runs threads anywhere.
-    from skpairauc import _classifier
-
+    # The fold fits are shared between n_jobs threads; each is independent,
+    # so the fold scores, the choice and the refit must not depend on it.
     if problem == "multiclass":
         X, y = request.getfixturevalue("multiclass")
     else:
         X, y = split[0], split[2]
-    monkeypatch.setattr(_classifier, "available_cores", lambda: 2)
     fits = {}
-    for workers in (1, 2):
-        monkeypatch.setattr(_classifier, "FOLD_WORKERS", workers)
-        fits[workers] = PairwiseAUCClassifier(random_state=0).fit(X, y)
+    for n_jobs in (1, 2):
+        fits[n_jobs] = PairwiseAUCClassifier(random_state=0, n_jobs=n_jobs).fit(X, y)
     one, two = fits[1], fits[2]
     assert one.capacity_fold_scores_.shape[0] >= 3
     np.testing.assert_array_equal(one.capacity_fold_scores_, two.capacity_fold_scores_)
@@ -333,9 +306,8 @@ def test_fold_fits_on_two_threads_score_as_one_thread(
 
 
 def test_an_error_in_a_fold_fit_reaches_the_caller(monkeypatch, split):
-    from skpairauc import _classifier, _training
+    from skpairauc import _training
 
-    monkeypatch.setattr(_classifier, "available_cores", lambda: 2)
     real_train = _training.train
     calls = []
 
@@ -346,7 +318,7 @@ def test_an_error_in_a_fold_fit_reaches_the_caller(monkeypatch, split):
         return real_train(params, inputs, *args, **kwargs)
 
     monkeypatch.setattr(_training, "train", failing)
-    clf = PairwiseAUCClassifier(random_state=0)
+    clf = PairwiseAUCClassifier(random_state=0, n_jobs=2)
     with pytest.raises(RuntimeError, match="fold fit failed"):
         clf.fit(split[0], split[2])
     # Nothing of the failed fit is left on the estimator.
@@ -362,14 +334,13 @@ def test_an_error_in_one_large_data_candidate_ends_the_others(monkeypatch, durin
     import threading
     import time
 
-    from skpairauc import _classifier, _training
+    from skpairauc import _stochastic
 
-    monkeypatch.setattr(_classifier, "available_cores", lambda: 2)
     real_advance, real_close = (
-        _training.StochasticFit.advance,
-        _training.StochasticFit.close,
+        _stochastic.StochasticFit.advance,
+        _stochastic.StochasticFit.close,
     )
-    real_validation_auc = _training.validation_auc
+    real_validation_auc = _stochastic.validation_auc
     linear, at_error, at_close = [], [], []
     mlp_ready = threading.Event()
 
@@ -400,9 +371,9 @@ def test_an_error_in_one_large_data_candidate_ends_the_others(monkeypatch, durin
             at_close.append(self._loop.n_epochs)
         real_close(self)
 
-    monkeypatch.setattr(_training, "validation_auc", slow_linear_validation)
-    monkeypatch.setattr(_training.StochasticFit, "advance", failing)
-    monkeypatch.setattr(_training.StochasticFit, "close", close)
+    monkeypatch.setattr(_stochastic, "validation_auc", slow_linear_validation)
+    monkeypatch.setattr(_stochastic.StochasticFit, "advance", failing)
+    monkeypatch.setattr(_stochastic.StochasticFit, "close", close)
     X, y = make_classification(n_samples=3000, n_features=5, random_state=0)
     # Alone, the linear fit would train all 200 epochs (no early stop).
     max_iter = 200
@@ -412,6 +383,7 @@ def test_an_error_in_one_large_data_candidate_ends_the_others(monkeypatch, durin
         max_iter=max_iter,
         n_iter_no_change=max_iter,
         random_state=0,
+        n_jobs=2,
     )
     with pytest.raises(RuntimeError, match="MLP selection failed"):
         clf.fit(X, y)

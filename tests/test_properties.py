@@ -131,6 +131,9 @@ WEIGHT_KINDS = (
     "near_max",  # all 1e308: their sum overflows float64
     "lognormal",  # exp(N(0, 15^2)): spans ~1e-20..1e20
     "per_class",  # constant within a class, 1e-30 / 1 / 1e30
+    # {0, 1e-30, 1, 3, 1e30}: a fold's class may keep only weights that
+    # underflow float32 next to the others (a zero pair total, once).
+    "five_scales",
 )
 
 LABELS = {
@@ -258,6 +261,8 @@ class Case:
             w = np.exp(rng.normal(0.0, 15.0, n))
         elif kind == "per_class":
             w = np.array([1e-30, 1.0, 1e30, 1.0])[codes]
+        elif kind == "five_scales":
+            w = rng.choice([0.0, 1e-30, 1.0, 3.0, 1e30], n)
         else:  # pragma: no cover
             raise AssertionError(kind)
         if self.weight_format == "float32" and w.max() < 1e38:

@@ -37,9 +37,7 @@ def test_integer_weights_equal_repeated_rows_exact_solver(request, data, hidden)
 
 
 @pytest.mark.parametrize("threshold", ["f1", "prior", 0.2])
-def test_integer_weights_equal_repeated_rows_for_every_threshold(
-    imbalanced, threshold
-):
+def test_integer_weights_equal_repeated_rows_for_every_threshold(imbalanced, threshold):
     X, y = imbalanced
     weighted, repeated = _weighted_and_repeated(
         X, y, hidden_layer_sizes=(), solver="lbfgs", threshold=threshold

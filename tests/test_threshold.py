@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import balanced_accuracy_score, f1_score, roc_auc_score
+from sklearn.metrics import balanced_accuracy_score, f1_score
 
-from skpairauc._threshold import fit_sigmoid, roc_auc, select_threshold
+from skpairauc._threshold import fit_sigmoid, select_threshold
 
 METRICS = {"balanced_accuracy": balanced_accuracy_score, "f1": f1_score}
 
@@ -59,18 +59,3 @@ def test_slope_stays_positive_for_anti_correlated_scores():
     s, y, w = _problem(5)
     a, _ = fit_sigmoid(-s, y, w)
     assert a > 0
-
-
-@pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("ties", [False, True])
-def test_roc_auc_matches_scikit_learn(seed, ties):
-    rng = np.random.default_rng(seed)
-    y = (rng.random(500) < 0.1).astype(float)
-    s = rng.normal(size=500) + y
-    if ties:
-        s = np.round(s, 1)
-    w = rng.uniform(0.0, 3.0, 500)
-    assert roc_auc(s, y, w) == pytest.approx(roc_auc_score(y, s, sample_weight=w))
-    assert roc_auc(s, y, np.ones(500)) == pytest.approx(roc_auc_score(y, s))
-    # All scores tied: every pair counts one half.
-    assert roc_auc(np.zeros(500), y, w) == pytest.approx(0.5)
