@@ -34,6 +34,13 @@ from ._validation import (
 )
 
 
+def _normalised_log_proba(logits):
+    """Multiclass: the one-vs-rest log-probabilities, normalised in log space,
+    so that logits far below 0 in every column still give finite values."""
+    log_proba = log_expit(logits)
+    return log_proba - logsumexp(log_proba, axis=1, keepdims=True)
+
+
 class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
     """Classifier trained to maximise ROC AUC with a pairwise ranking loss.
 
@@ -548,10 +555,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) == 2:
             p = expit(logits)
             return np.column_stack([1.0 - p, p])
-        # Normalised in log space: logits far below 0 in every column (each
-        # expit 0 in float64) still give finite probabilities.
-        log_proba = log_expit(logits)
-        return np.exp(log_proba - logsumexp(log_proba, axis=1, keepdims=True))
+        return np.exp(_normalised_log_proba(logits))
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed without underflow.
@@ -569,8 +573,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         logits = self.decision_function(X)
         if len(self.classes_) == 2:
             return np.column_stack([log_expit(-logits), log_expit(logits)])
-        log_proba = log_expit(logits)
-        return log_proba - logsumexp(log_proba, axis=1, keepdims=True)
+        return _normalised_log_proba(logits)
 
     def predict(self, X):
         """Predict class labels.

@@ -346,3 +346,15 @@ def test_verbose_large_data_selection_says_what_trains(capsys):
     assert out[starts[1] + 1].startswith("Iteration 1, ")
     assert len(chose) == 1 and chose[0] > starts[1]
     assert out[chose[0] + 1].startswith("Iteration 11, ")
+
+
+@pytest.mark.parametrize("data", ["imbalanced", "multiclass"])
+def test_predict_log_proba_is_the_log_of_predict_proba(request, data):
+    X, y = request.getfixturevalue(data)
+    clf = PairwiseAUCClassifier((), solver="lbfgs", random_state=0).fit(X, y)
+    log_proba = clf.predict_log_proba(X)
+    assert log_proba.shape == (len(X), len(clf.classes_))
+    np.testing.assert_allclose(np.exp(log_proba), clf.predict_proba(X), atol=1e-12)
+    # Far from the data a probability underflows; its log stays finite.
+    far = clf.predict_log_proba(1e6 * X[:5])
+    assert np.all(np.isfinite(far)) and far.min() < -700
