@@ -93,14 +93,14 @@ class HostObjective:
             keep_pos, keep_neg = pos_w[t] > 0, neg_w[t] > 0
             task = (
                 pos_idx[t][keep_pos],
-                pos_w[t][keep_pos].astype(np.float64),
+                np.asarray(pos_w[t][keep_pos], np.float64),
                 neg_idx[t][keep_neg],
-                neg_w[t][keep_neg].astype(np.float64),
+                np.asarray(neg_w[t][keep_neg], np.float64),
                 1.0 / (float(pair_norm[t]) * len(pos_idx)),
             )
             self.tasks.append(task)
             last_row = max(last_row, task[0].max(initial=-1), task[2].max(initial=-1))
-        self.rows = rows[: last_row + 1].astype(np.float64)
+        self.rows = np.asarray(rows[: last_row + 1], np.float64)
         self.shapes = shapes
         self.activation = activation
         self.reg = float(reg)

@@ -30,13 +30,6 @@ class FitInputs(NamedTuple):
     sample_weight: np.ndarray
     weight_unit: float = 1.0
 
-    def weight_sum(self, rows=None):
-        """The user's total weight of ``rows`` (all rows when None); may be
-        ``inf`` for weights near float64's limit."""
-        w = self.sample_weight if rows is None else self.sample_weight[rows]
-        with np.errstate(over="ignore"):
-            return float(w.sum()) * self.weight_unit
-
     def subset(self, rows):
         """The inputs restricted to ``rows`` (in the same weight unit)."""
         return FitInputs(

@@ -120,7 +120,7 @@ def test_weights_of_any_scale_give_a_finite_model(imbalanced, solver, scale):
     assert np.all(np.isfinite(clf.coefs_[0]))
 
 
-def test_folds_of_tiny_and_huge_weights_train(rng):
+def test_folds_of_tiny_and_huge_weights_train():
     # Weights that underflow float32 relative to the others leave a fold's
     # class with nothing but tiny weights: each side of a task is scaled to
     # its largest weight, so no fold divides by a zero pair total.
