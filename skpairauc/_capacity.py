@@ -28,6 +28,7 @@ from sklearn.model_selection import StratifiedKFold
 from ._monitor import scores_auc, soft_auc
 from ._policy import resolve_policy
 from ._scorers import score_rows
+from ._sparse import is_sparse
 from ._threads import Background, parallel_map
 
 # The scorer grid of "auto": a linear scorer and an MLP with one hidden layer.
@@ -172,7 +173,7 @@ def cross_validate(grid, inputs, settings, seed, train, policy, n_jobs):
     if jobs and policy.solver == "lbfgs":
         jobs.append((hiddens[-1], inputs.y_encoded[weighted]))
     ahead = _exact.exact_programs_ahead(
-        jobs, inputs.X.shape[1], inputs.n_classes, settings
+        jobs, inputs.X.shape[1], inputs.n_classes, settings, is_sparse(inputs.X)
     )
 
     def fold_score(i, k):

@@ -17,6 +17,7 @@ from ._layout import (
 )
 from ._prepare import SolverResult, finish, param_specs, penalty_strength
 from ._scorers import flatten, param_shapes, unflatten
+from ._sparse import SparseRows
 from ._threads import Background
 
 
@@ -30,7 +31,7 @@ def _exact_config(settings):
     )
 
 
-def exact_programs_ahead(jobs, n_features, n_classes, settings):
+def exact_programs_ahead(jobs, n_features, n_classes, settings, sparse=False):
     """Start getting, in a background thread, the exact programs that fits
     of ``jobs`` will ask for: ``(hidden_layer_sizes, y_train)`` pairs, with
     ``y_train`` the encoded labels of a fit's rows of positive weight. Jobs
@@ -61,7 +62,7 @@ def exact_programs_ahead(jobs, n_features, n_classes, settings):
     def work():
         for hidden, y_train in jobs:
             n_rows = bucket_length(len(y_train))
-            n_columns = feature_bucket(n_features, n_rows)
+            n_columns = n_features if sparse else feature_bucket(n_features, n_rows)
             n_pos, n_neg = exact_pair_lengths(y_train, n_classes)
             params = param_specs([n_columns, *hidden, n_outputs])
             pairs = (
@@ -71,7 +72,10 @@ def exact_programs_ahead(jobs, n_features, n_classes, settings):
                 struct((n_tasks, n_neg), np.float32),
                 struct((n_tasks,), np.float32),
             )
-            _solvers.exact_program(params, n_rows, n_columns, pairs, config)
+            if sparse:
+                _solvers.exact_program_from_first(params, n_rows, pairs, config)
+            else:
+                _solvers.exact_program(params, n_rows, n_columns, pairs, config)
 
     return Background(work)
 
@@ -103,9 +107,10 @@ def train_exact(prepared, inputs, policy, settings):
     )
     params = prepared.params
     reg = penalty_strength(settings["alpha"], layout.total_weight, inputs.weight_unit)
+    sparse = isinstance(layout.rows, SparseRows)
     if on_host:
         objective = _host_objective.HostObjective(
-            layout.rows,
+            layout.rows.matrix if sparse else layout.rows,
             layout.pairs,
             param_shapes(params),
             settings["activation"],
@@ -113,6 +118,8 @@ def train_exact(prepared, inputs, policy, settings):
             float(settings["margin"]),
             reg,
         )
+    elif sparse:
+        objective = _SparseCompiledObjective(params, layout, settings, reg)
     else:
         objective = _CompiledObjective(params, layout, settings, reg)
 
@@ -199,6 +206,39 @@ class _CompiledObjective:
 
     def close(self):
         self.rows.delete()
+
+
+class _SparseCompiledObjective:
+    """The compiled exact objective of sparse rows: SciPy multiplies the rows
+    by the first layer's weights (and its transpose by their gradient) on the
+    host; the compiled program does the rest, so no row is densified."""
+
+    def __init__(self, params, layout, settings, reg):
+        import jax
+
+        from . import _solvers
+
+        config = _exact_config(settings)
+        self.rows = layout.rows.matrix
+        self.program = _solvers.exact_program_from_first(
+            params, self.rows.shape[0], layout.pairs, config
+        )
+        self.pairs = jax.device_put(layout.pairs)
+        self.reg = np.float32(reg)
+        self.first_shape = np.shape(params["coefs"][0])
+
+    def __call__(self, theta):
+        theta32 = theta.astype(np.float32)
+        W0 = theta32[: np.prod(self.first_shape)].reshape(self.first_shape)
+        first = np.asarray(self.rows @ W0, np.float32)
+        value, (grad, first_grad) = self.program(theta32, first, self.pairs, self.reg)
+        grad = np.asarray(grad, dtype=np.float64)
+        W0_grad = self.rows.T @ np.asarray(first_grad, np.float64)
+        grad[: W0.size] += np.ravel(W0_grad)
+        return float(value), grad
+
+    def close(self):
+        pass
 
 
 # At max_iter, L-BFGS warns only if the objective was still falling

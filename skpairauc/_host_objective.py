@@ -13,6 +13,7 @@ compile (see benchmarks/README.md).
 """
 
 import numpy as np
+from scipy.sparse import issparse
 
 from ._layout import task_classes
 from ._losses import pair_block_sums, value_and_derivative
@@ -100,7 +101,10 @@ class HostObjective:
             )
             self.tasks.append(task)
             last_row = max(last_row, task[0].max(initial=-1), task[2].max(initial=-1))
-        self.rows = np.asarray(rows[: last_row + 1], np.float64)
+        rows = rows[: last_row + 1]
+        # Sparse rows (a float64 CSR matrix) stay sparse: the scorer's first
+        # product and the first layer's gradient are SciPy's.
+        self.rows = rows if issparse(rows) else np.asarray(rows, np.float64)
         self.shapes = shapes
         self.activation = activation
         self.reg = float(reg)

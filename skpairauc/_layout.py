@@ -23,6 +23,7 @@ from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._threads import available_cores, parallel_map
 
@@ -176,8 +177,14 @@ def padded_rows(X, rows, n_padded, n_columns=None, standardizer=None, dtype=np.f
     full-size temporary), each standardised while it is in cache (float32
     ``X`` in float32, other data in float64 before the cast); large copies in
     two threads. Padding rows and columns are zero. ``dtype=np.float64`` keeps
-    float64 data exact (the NumPy objective).
+    float64 data exact (the NumPy objective). Sparse ``X`` (CSR) gives a
+    :class:`~skpairauc._sparse.SparseRows` (scaled, not densified; no column
+    padding).
     """
+    if sp.issparse(X):
+        from ._sparse import sparse_padded_rows
+
+        return sparse_padded_rows(X, rows, n_padded, standardizer, dtype)
     n_features = X.shape[1]
     n_columns = n_features if n_columns is None else n_columns
     out = aligned_empty((n_padded, n_columns), dtype)

@@ -9,6 +9,7 @@ import numpy as np
 from ._layout import bucket_length, feature_bucket
 from ._scaling import fit_standardizer, fold, unfold
 from ._scorers import init_scorer
+from ._sparse import fit_sparse_scaler, is_sparse
 
 
 class SolverResult(NamedTuple):
@@ -55,7 +56,10 @@ def prepare(params, inputs, policy, raw_params, standardizer=None):
 
 
 def standardizer_for(inputs, policy):
-    return fit_standardizer(
+    """The scaling of a fit's training rows: standardisation for dense ``X``,
+    scaling without centring for sparse ``X`` (:mod:`skpairauc._sparse`)."""
+    fit = fit_sparse_scaler if is_sparse(inputs.X) else fit_standardizer
+    return fit(
         inputs.X,
         inputs.sample_weight,
         None if policy.held_out is None else policy.train,
@@ -63,6 +67,10 @@ def standardizer_for(inputs, policy):
 
 
 def column_count(inputs, policy):
+    """Columns of the training copy: padded for dense ``X`` (see
+    :func:`~skpairauc._layout.feature_bucket`), not for sparse ``X``."""
+    if is_sparse(inputs.X):
+        return inputs.X.shape[1]
     return feature_bucket(inputs.X.shape[1], bucket_length(len(policy.train)))
 
 

@@ -65,16 +65,31 @@ def _moments(X, rows, w, magnitude, chunk):
     divisor = None if np.all(magnitude == 1) else magnitude.astype(dtype)
     first = np.zeros(X.shape[1])
     second = np.zeros(X.shape[1])
+    low = np.full(X.shape[1], np.inf, dtype)
+    high = np.full(X.shape[1], -np.inf, dtype)
     for part, block in _blocks(X, rows, chunk):
         block = (block if divisor is None else block / divisor) - shift
         weights = w[part].astype(dtype)
         first += weights @ block
         second += weights @ np.square(block)
+        np.minimum(low, block.min(axis=0), out=low)
+        np.maximum(high, block.max(axis=0), out=high)
     total = w.sum()
     mean = first / total
     variance = np.maximum(second / total - np.square(mean), 0.0)
+    # Bhatia-Davis: a variance of (mean - min) * (max - mean) puts all the
+    # weight on the two extremes, so the column takes two values.
+    spread = (mean - low.astype(np.float64)) * (high.astype(np.float64) - mean)
+    two_valued = (variance >= (1 - 1e-6) * spread) & (high > low)
     mean = (mean + shift.astype(np.float64)) * magnitude
-    return mean, np.sqrt(variance) * magnitude
+    scale = np.sqrt(variance) * magnitude
+    if INDICATOR_SCALE:
+        # A two-valued column (a 0/1 indicator) is scaled to span 1, not by
+        # its standard deviation: a rare indicator would otherwise become a
+        # large value, on which the penalty is weak (see :ref:`sparse`).
+        gap = (high.astype(np.float64) - low.astype(np.float64)) * magnitude
+        scale = np.where(two_valued, gap, scale)
+    return mean, scale
 
 
 # The smallest spread of a column that can be standardised: its weights on raw
@@ -86,6 +101,10 @@ SMALLEST_SCALE = 1e-290
 # the exact weights.
 WEIGHT_FLOOR = 0.1
 
+
+# Two-valued columns (indicators) are scaled by the gap between their values,
+# not by their standard deviation (see _moments).
+INDICATOR_SCALE = True
 
 # Elements of X per chunk of the statistics' pass: 4 MiB of float32, which
 # stays in cache (larger chunks are slower; see benchmarks/README.md).

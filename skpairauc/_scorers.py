@@ -13,6 +13,7 @@ then needs no JIT compile and works on a fitted estimator without JAX state).
 import math
 
 import numpy as np
+from scipy.sparse import issparse
 
 
 def _logistic(xp, z):
@@ -76,17 +77,24 @@ def init_scorer(rng, n_features, hidden_layer_sizes, n_outputs, activation):
     return {"coefs": coefs, "intercepts": intercepts}
 
 
-def forward(xp, params, X, activation, *, dropout_rate=0.0, key=None):
+def forward(xp, params, X, activation, *, dropout_rate=0.0, key=None, first=None):
     """Score ``X`` with a scorer; ``xp`` is ``numpy`` or ``jax.numpy``.
 
-    Dropout (inverted, on hidden units) is applied only when ``key`` is given
-    and ``dropout_rate > 0``; it needs ``xp = jax.numpy``.
+    ``X`` may be a SciPy sparse matrix with ``xp = numpy``. ``first``, when
+    given, is the first layer's product ``X @ coefs[0]`` computed elsewhere
+    (sparse rows), and ``X`` is not read. Dropout (inverted, on hidden units)
+    is applied only when ``key`` is given and ``dropout_rate > 0``; it needs
+    ``xp = jax.numpy``.
     """
     coefs, intercepts = params["coefs"], params["intercepts"]
     activate = ACTIVATIONS[activation]
+    if first is None:
+        first = X @ coefs[0]
+    if not intercepts:  # a linear scorer: the first layer is the output
+        return first
     h = X
     for layer, b in enumerate(intercepts):
-        h = activate(xp, h @ coefs[layer] + b)
+        h = activate(xp, (first if layer == 0 else h @ coefs[layer]) + b)
         if key is not None and dropout_rate > 0:
             import jax
 
@@ -152,11 +160,13 @@ def score_rows(params, X, activation, rows=None, chunk=8192):
     without loss (half the memory traffic of upcasting every row)."""
     if X.dtype == np.float32:
         params = _in_float32(params) or params
-    n = len(X) if rows is None else len(rows)
+    n = X.shape[0] if rows is None else len(rows)
 
     def block(begin):
         part = slice(begin, begin + chunk)
-        return X[part] if rows is None else np.take(X, rows[part], axis=0)
+        if rows is None:
+            return X[part]
+        return X[rows[part]] if issparse(X) else np.take(X, rows[part], axis=0)
 
     return np.concatenate(
         [

@@ -42,6 +42,8 @@ class StochasticConfig(NamedTuple):
     momentum: float
     dropout: float
     uniform_weights: bool
+    # Sparse rows: the most non-zeros a step's batch holds (0: dense rows).
+    sparse_budget: int = 0
 
 
 class ExactConfig(NamedTuple):
@@ -62,8 +64,15 @@ def batch_loss(params, X, pos, neg, key, config):
     """
     n_tasks, n_pos = pos.shape
     rows = jnp.concatenate([pos, neg], axis=1).reshape(-1)
+    first = first_layer(X, rows, params["coefs"][0], config.sparse_budget)
     scores = forward(
-        jnp, params, X[rows], config.activation, dropout_rate=config.dropout, key=key
+        jnp,
+        params,
+        None,
+        config.activation,
+        dropout_rate=config.dropout,
+        key=key,
+        first=first,
     ).reshape(n_tasks, -1, n_tasks)
     if n_tasks == 1:  # binary: skip the advanced indexing below
         own = scores[..., 0]
@@ -72,6 +81,31 @@ def batch_loss(params, X, pos, neg, key, config):
         own = scores[tasks, :, tasks]
     d = own[:, :n_pos, None] - own[:, None, n_pos:]
     return sampled_mean_loss(d, config.loss, config.margin)
+
+
+def first_layer(X, rows, W, budget):
+    """``X[rows] @ W``: dense ``X`` is an array; sparse ``X`` is the CSR
+    arrays ``(indptr, indices, data)`` of :class:`skpairauc._sparse
+    .SparseRows`, whose rows' non-zeros (at most ``budget`` in all) are
+    gathered into one flat run and summed per row, so no row is densified.
+    The gradient with respect to ``W`` is a scatter-add of the same size."""
+    if budget == 0:
+        return X[rows] @ W
+    indptr, indices, data = X
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    ends = jnp.cumsum(lengths)
+    owner = jnp.repeat(jnp.arange(rows.shape[0]), lengths, total_repeat_length=budget)
+    position = jnp.arange(budget, dtype=ends.dtype)
+    valid = position < ends[-1]
+    element = jnp.where(valid, starts[owner] + position - (ends - lengths)[owner], 0)
+    values = jnp.where(valid, data[element], 0.0)
+    return jax.ops.segment_sum(
+        values[:, None] * W[indices[element]],
+        owner,
+        num_segments=rows.shape[0],
+        indices_are_sorted=True,
+    )
 
 
 # Negatives per positive whose loss values estimate the batch loss (see below).
@@ -197,20 +231,29 @@ def _epoch_loop(
     return params, opt_state, loss_sum / jnp.maximum(n_steps, 1)
 
 
-def _epoch_args(params, opt_state, n_rows, n_features, n_tasks, config):
-    """Example arguments (shapes) of the epoch loop."""
+def rows_spec(rows):
+    """The shapes of a layout's training rows as the programs take them: a
+    dense array, or the CSR arrays of :class:`skpairauc._sparse.SparseRows`."""
+    arrays = getattr(rows, "arrays", rows)
+    return _specs(arrays)
+
+
+def _epoch_args(params, opt_state, rows, n_tasks, config):
+    """Example arguments (shapes) of the epoch loop; ``rows`` is
+    :func:`rows_spec`'s."""
     struct = jax.ShapeDtypeStruct
     i32, f32 = struct((), np.int32), struct((), np.float32)
     width = draws_width(
         config.n_pos_per_batch, config.n_neg_per_batch, config.uniform_weights
     )
+    n_rows = (rows[0].shape[0] - 1) if isinstance(rows, tuple) else rows.shape[0]
     return (
         params,
         opt_state,
         struct((MAX_STEPS_PER_EPOCH, n_tasks, width), np.float32),
         i32,
         i32,
-        struct((n_rows, n_features), np.float32),
+        rows,
         struct((n_rows,), np.float32),
         struct((n_tasks, 2), np.int32),
         i32,
@@ -259,14 +302,14 @@ def init_optimizer_state(params, config):
 LINEAR_EPOCH_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 
-def epoch_program(params, n_rows, n_features, n_tasks, config):
-    """The compiled epoch loop for these parameters, data shape and config
-    (compiled or loaded on first use). Its arguments are ``_epoch_loop``'s,
-    in its order, without ``config``; ``params`` and ``opt_state`` are
-    donated. A fit looks it up once, not at every epoch (the lookup traces
-    the optimizer's state shapes)."""
+def epoch_program(params, rows, n_tasks, config):
+    """The compiled epoch loop for these parameters, training rows (arrays or
+    their :func:`rows_spec`) and config (compiled or loaded on first use).
+    Its arguments are ``_epoch_loop``'s, in its order, without ``config``;
+    ``params`` and ``opt_state`` are donated. A fit looks it up once, not at
+    every epoch (the lookup traces the optimizer's state shapes)."""
     opt_state = _optimizer_state_shapes(params, config)
-    args = _epoch_args(_specs(params), opt_state, n_rows, n_features, n_tasks, config)
+    args = _epoch_args(_specs(params), opt_state, rows_spec(rows), n_tasks, config)
     linear = len(params["coefs"]) == 1
     return _programs.get(
         "run_epoch",
@@ -283,7 +326,7 @@ def run_epoch(*args):
     order, ``config`` last; ``params`` and ``opt_state`` are donated."""
     *arrays, config = args
     params, X, bounds = arrays[0], arrays[5], arrays[7]
-    program = epoch_program(params, X.shape[0], X.shape[1], bounds.shape[0], config)
+    program = epoch_program(params, X, bounds.shape[0], config)
     return program(*arrays)
 
 
@@ -301,6 +344,24 @@ def _exact_value_and_grad(config):
         return data_loss + reg * l2_penalty(jnp, p)
 
     return jax.value_and_grad(objective)
+
+
+def _exact_value_and_grads_from_first(config):
+    """``(theta, first, pairs, reg) -> (value, (gradient, first_gradient))``:
+    the exact objective given the first layer's product ``first = X @ W0``
+    (sparse rows, multiplied on the host), its gradient with respect to
+    ``theta`` (whose ``W0`` part is the penalty's alone) and to ``first``."""
+
+    def objective(theta, first, pairs, reg):
+        TRACE_COUNTS["exact_objective"] += 1
+        p = unflatten(theta, config.shapes)
+        scores = forward(jnp, p, None, config.exact.activation, first=first)
+        data_loss = exact_objective(
+            scores, *pairs, config.exact.loss, config.exact.margin
+        )
+        return data_loss + reg * l2_penalty(jnp, p)
+
+    return jax.value_and_grad(objective, argnums=(0, 1))
 
 
 class _ExactProgramKey(NamedTuple):
@@ -326,3 +387,25 @@ def exact_program(params, n_rows, n_features, pairs, config):
         struct((), np.float32),
     )
     return _programs.get("exact_value_and_grad", _exact_value_and_grad, key, args)
+
+
+def exact_program_from_first(params, n_rows, pairs, config):
+    """The compiled exact objective of sparse rows: as :func:`exact_program`,
+    but taking the first layer's product ``X @ W0`` (``(n_rows, width)``
+    float32) in place of the rows, and returning its gradient too."""
+    shapes = param_shapes(params)
+    key = _ExactProgramKey(config, shapes)
+    n_params = sum(int(np.prod(shape)) for shape in shapes)
+    struct = jax.ShapeDtypeStruct
+    args = (
+        struct((n_params,), np.float32),
+        struct((n_rows, shapes[0][1]), np.float32),
+        _specs(pairs),
+        struct((), np.float32),
+    )
+    return _programs.get(
+        "exact_value_and_grads_from_first",
+        _exact_value_and_grads_from_first,
+        key,
+        args,
+    )

@@ -30,6 +30,7 @@ from ._prepare import (
     weighted_rows,
 )
 from ._scorers import to_numpy
+from ._sparse import batch_nnz_budget, is_sparse
 from ._threads import Background
 
 
@@ -81,12 +82,63 @@ def stochastic_data(inputs, policy, settings, seed):
     validation = None
     if held_out is not None:  # standardised once, not at every epoch
         scored = scored_rows(inputs.y_encoded, held_out, n_classes, seed)
+        rows = padded_rows(inputs.X, scored, len(scored), n_columns, standardizer)
         validation = (
-            padded_rows(inputs.X, scored, len(scored), n_columns, standardizer),
+            getattr(rows, "matrix", rows),  # sparse rows: scored by SciPy
             inputs.y_encoded[scored],
             inputs.sample_weight[scored],
         )
     return StochasticData(standardizer, layout, validation)
+
+
+def stochastic_config(inputs, policy, settings):
+    """The compile-time settings of a stochastic fit of ``inputs`` under
+    ``policy`` (whose rows of zero weight are already left out)."""
+    from . import _solvers
+
+    return _solvers.StochasticConfig(
+        activation=settings["activation"],
+        loss=settings["loss"],
+        margin=float(settings["margin"]),
+        n_pos_per_batch=int(settings["n_pos_per_batch"]),
+        n_neg_per_batch=int(settings["n_neg_per_batch"]),
+        optimizer=policy.solver,
+        momentum=float(settings["momentum"]),
+        dropout=float(settings["dropout"]),
+        uniform_weights=_uniform(inputs, policy),
+        sparse_budget=_sparse_budget(inputs, policy, settings),
+    )
+
+
+def _sparse_budget(inputs, policy, settings):
+    """The most non-zeros of a step's batch (sparse ``X``), or 0 (dense)."""
+    if not is_sparse(inputs.X):
+        return 0
+    return batch_nnz_budget(
+        inputs.X,
+        policy.train,
+        inputs.y_encoded,
+        inputs.n_classes,
+        (int(settings["n_pos_per_batch"]), int(settings["n_neg_per_batch"])),
+        _uniform(inputs, policy),
+    )
+
+
+def _rows_spec(inputs, policy, n_columns):
+    """The shapes of the layout's training rows, before it is built."""
+    import jax
+
+    n_padded = bucket_length(len(policy.train))
+    if not is_sparse(inputs.X):
+        return jax.ShapeDtypeStruct((n_padded, n_columns), np.float32)
+    nnz = int(np.diff(inputs.X.indptr)[policy.train].sum())
+    index = np.int32 if max(nnz, n_columns) < np.iinfo(np.int32).max else np.int64
+    n_buffer = bucket_length(max(nnz, 1))
+    return (
+        jax.ShapeDtypeStruct((n_padded + 1,), index),
+        jax.ShapeDtypeStruct((n_buffer,), index),
+        jax.ShapeDtypeStruct((n_buffer,), np.float32),
+    )
 
 
 def stochastic_data_ahead(inputs, policy, settings, seed):
@@ -140,23 +192,11 @@ class StochasticFit:
         warm_start=False,
         compile_ahead=True,
     ):
-        from . import _solvers
-
         policy = weighted_rows(inputs, policy)
         self.params, self.inputs, self.policy = params, inputs, policy
         self.settings, self.seed, self.rng = settings, seed, rng
         self.warm_start = warm_start
-        self.config = _solvers.StochasticConfig(
-            activation=settings["activation"],
-            loss=settings["loss"],
-            margin=float(settings["margin"]),
-            n_pos_per_batch=int(settings["n_pos_per_batch"]),
-            n_neg_per_batch=int(settings["n_neg_per_batch"]),
-            optimizer=policy.solver,
-            momentum=float(settings["momentum"]),
-            dropout=float(settings["dropout"]),
-            uniform_weights=_uniform(inputs, policy),
-        )
+        self.config = stochastic_config(inputs, policy, settings)
         # XLA compiles the training loop (it needs only shapes) while NumPy
         # standardises and lays out the data: both release the GIL. The
         # program lands in skpairauc._programs, where the loop finds it (or
@@ -172,8 +212,7 @@ class StochasticFit:
         sizes = [n_columns, *(W.shape[1] for W in self.params["coefs"])]
         _solvers.epoch_program(
             param_specs(sizes),
-            bucket_length(len(self.policy.train)),
-            n_columns,
+            _rows_spec(self.inputs, self.policy, n_columns),
             len(task_classes(self.inputs.n_classes)),
             self.config,
         )
@@ -253,7 +292,17 @@ class _StochasticLoop:
     (see :class:`StochasticFit`)."""
 
     def __init__(
-        self, config, layout, settings, seed, rng, validation, params, weight_unit
+        self,
+        config,
+        layout,
+        settings,
+        seed,
+        rng,
+        validation,
+        params,
+        weight_unit,
+        opt_state=None,
+        reg=None,
     ):
         import jax
 
@@ -262,17 +311,17 @@ class _StochasticLoop:
         self.config, self.layout, self.settings = config, layout, settings
         self.seed, self.rng, self.validation = seed, rng, validation
         self.n_tasks = len(layout.task_bounds)
-        self.rows = jax.device_put(layout.rows)
+        self.rows = jax.device_put(getattr(layout.rows, "arrays", layout.rows))
         self.lr = np.float32(settings["learning_rate_init"])
-        self.reg = np.float32(
-            penalty_strength(settings["alpha"], layout.total_weight, weight_unit)
-        )
+        if reg is None:
+            reg = penalty_strength(settings["alpha"], layout.total_weight, weight_unit)
+        self.reg = np.float32(reg)
         self.params = jax.device_put(params)
-        self.opt_state = jax.device_put(
-            _solvers.init_optimizer_state(self.params, config)
-        )
+        if opt_state is None:  # a new fit; partial_fit carries its state over
+            opt_state = _solvers.init_optimizer_state(self.params, config)
+        self.opt_state = jax.device_put(opt_state)
         self.program = _solvers.epoch_program(
-            self.params, *layout.rows.shape, self.n_tasks, config
+            self.params, self.rows, self.n_tasks, config
         )
         self.monitor = StoppingMonitor(settings["tol"], settings["n_iter_no_change"])
         self.loss_curve = []
@@ -425,7 +474,10 @@ class _StochasticLoop:
         """Wait for an epoch still running (one the stopping rule discarded,
         or one a stretch left started) and free the training rows now, not at
         garbage collection."""
+        import jax
+
         self._wait()
         if not self._closed:
             self._closed = True
-            self.rows.delete()
+            for array in jax.tree.leaves(self.rows):
+                array.delete()

@@ -9,13 +9,19 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._scaling import normalized_weights
+from ._sparse import as_csr, is_sparse
+
+# The sparse formats taken as they are (others are converted to CSR by
+# validate_data; CSC and COO are converted to CSR after it).
+SPARSE_FORMATS = ("csr", "csc", "coo")
 
 
 class FitInputs(NamedTuple):
     """Validated training data.
 
-    ``X`` is the validated array (float32 or float64; never the user's array
-    modified); ``y_encoded`` the class indices into ``classes``;
+    ``X`` is the validated array (float32 or float64, dense or a SciPy CSR
+    matrix; never the user's array modified); ``y_encoded`` the class
+    indices into ``classes``;
     ``sample_weight`` float64, non-negative, with a positive total per class,
     divided by ``weight_unit`` (the mean of the user's non-zero weights) so
     that float32 training neither overflows nor underflows. The user's
@@ -66,8 +72,15 @@ def validate_fit_inputs(estimator, X, y, sample_weight):
     """Validate ``fit``'s arguments; sets ``n_features_in_`` (and
     ``feature_names_in_``) on ``estimator`` as ``validate_data`` does."""
     X, y = validate_data(
-        estimator, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
+        estimator,
+        X,
+        y,
+        accept_sparse=SPARSE_FORMATS,
+        dtype=[np.float64, np.float32],
+        ensure_min_samples=2,
     )
+    if is_sparse(X):
+        X = as_csr(X)
     if y.dtype.kind not in "iu":
         # Integer labels in one column are always binary or multiclass.
         check_classification_targets(y)

@@ -1,0 +1,191 @@
+"""Sparse input (NumPy and SciPy only): validation, scaling, and the training
+copies of sparse rows.
+
+Sparse ``X`` (any SciPy format) is converted to CSR once and never densified.
+Training scales its columns without centring (centring would fill in every
+zero), so the scale is folded into the first layer after training exactly as
+the dense standardisation is, with a zero mean (:mod:`skpairauc._scaling`).
+
+Which scale: a column whose non-zero entries all have the same magnitude (a
+0/1 indicator, such as a one-hot level) keeps that magnitude as its unit, so
+it trains as 0/1; any other column is divided by its standard deviation, as
+``StandardScaler(with_mean=False)`` does. Dividing a rare indicator by its
+small standard deviation would make it a large value and weaken the penalty on
+it (see :ref:`sparse` in the user guide for the numbers that decided it).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._layout import aligned_empty, bucket_length, task_classes
+from ._scaling import SMALLEST_SCALE, WEIGHT_FLOOR, Standardizer
+
+# The scaling of sparse columns (see the module docstring): "indicator" keeps
+# indicator columns at their magnitude and divides the others by their
+# standard deviation; "std" divides every column by its standard deviation;
+# "maxabs" every column by its largest magnitude; "none" leaves them.
+SPARSE_SCALING = "indicator"
+
+
+def is_sparse(X):
+    return sp.issparse(X)
+
+
+def as_csr(X):
+    """``X`` as a CSR matrix with sorted, int32 (or int64 when too long)
+    indices; the user's matrix is never modified (a copy is made whenever a
+    conversion is needed)."""
+    X = sp.csr_matrix(X)  # no copy for a csr_matrix; csr_array -> matrix view
+    if not X.has_sorted_indices:
+        X = X.copy()
+        X.sort_indices()
+    return X
+
+
+def _column_sums(X, w):
+    """Weighted column sums of ``X``, ``X**2`` and ``|X|`` (float64)."""
+    squared = sp.csr_matrix(
+        (np.square(X.data, dtype=np.float64), X.indices, X.indptr), shape=X.shape
+    )
+    absolute = sp.csr_matrix(
+        (np.abs(X.data).astype(np.float64), X.indices, X.indptr), shape=X.shape
+    )
+    return (
+        np.asarray(X.T @ w, np.float64).ravel(),
+        np.asarray(squared.T @ w).ravel(),
+        np.asarray(absolute.T @ w).ravel(),
+    )
+
+
+def fit_sparse_scaler(X, sample_weight, rows=None, scaling=None):
+    """The scale of each column of the CSR ``X`` over ``rows`` (default all),
+    weighted, without centring; a :class:`~skpairauc._scaling.Standardizer`
+    with a zero mean. ``scaling`` defaults to :data:`SPARSE_SCALING`."""
+    scaling = SPARSE_SCALING if scaling is None else scaling
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if rows is not None:
+        full = np.zeros(len(w))
+        full[rows] = w[rows]
+        w = full
+    positive = w > 0
+    w = np.where(positive, np.maximum(w, WEIGHT_FLOOR * w[positive].mean()), 0.0)
+    # Largest magnitude of each column over the rows of positive weight.
+    kept = X[np.flatnonzero(positive)] if not np.all(positive) else X
+    largest = np.zeros(X.shape[1])
+    np.maximum.at(largest, kept.indices[: kept.nnz], np.abs(kept.data[: kept.nnz]))
+    total = w.sum()
+    first, second, absolute = _column_sums(X, w)
+    mean = first / total
+    std = np.sqrt(np.maximum(second / total - np.square(mean), 0.0))
+    empty = largest == 0
+    if scaling == "none":
+        scale = np.ones(X.shape[1])
+    elif scaling == "maxabs":
+        scale = largest.copy()
+    else:
+        scale = std.copy()
+        if scaling == "indicator":
+            # Every non-zero magnitude equals the largest: sum x^2 = max * sum |x|.
+            indicator = second >= (1.0 - 1e-9) * largest * absolute
+            scale[indicator] = largest[indicator]
+        # A column that takes one non-zero value on every row has no spread;
+        # its magnitude is its unit.
+        scale = np.where(scale > 0, scale, largest)
+    scale[empty] = 1.0
+    too_small = scale < SMALLEST_SCALE
+    if np.any(too_small):
+        column = int(np.argmax(too_small))
+        raise ValueError(
+            f"Column {column} of X varies only by {scale[column]:.3g}: below "
+            f"{SMALLEST_SCALE:g}, its weights on the raw scale would not be "
+            "representable in float64. Rescale that column or drop it."
+        )
+    if X.dtype == np.float32:
+        scale32 = scale.astype(np.float32)
+        if np.all(np.isfinite(scale32)) and np.all(
+            scale32 >= np.finfo(np.float32).tiny
+        ):
+            scale = scale32.astype(np.float64)
+    # Only empty columns are "constant": a column that is not centred keeps
+    # its effect in training, so its weights must be kept when folded.
+    return Standardizer(np.zeros(X.shape[1]), scale, empty)
+
+
+class SparseRows(NamedTuple):
+    """Training rows in CSR form, scaled, with zero-padded buffers.
+
+    ``matrix``: a SciPy CSR matrix of ``n_padded`` rows (the padding rows are
+    empty); ``arrays``: ``(indptr, indices, data)`` with ``indices`` and
+    ``data`` padded to a bucketed length (what the compiled programs take:
+    similar sizes share a program).
+    """
+
+    matrix: sp.csr_matrix
+    arrays: tuple
+
+    @property
+    def shape(self):
+        return self.matrix.shape
+
+
+# Rows are copied in blocks of about this many non-zeros.
+_COPY_BLOCK_NNZ = 1 << 20
+
+
+def sparse_padded_rows(X, rows, n_padded, standardizer=None, dtype=np.float32):
+    """``X[rows]`` (CSR) scaled by ``standardizer`` (its mean is zero), as a
+    :class:`SparseRows` of ``n_padded`` rows in ``dtype``; copied in row
+    blocks, so no temporary of the whole selection is made."""
+    rows = np.asarray(rows, dtype=np.intp)
+    lengths = np.diff(X.indptr)[rows]
+    indptr = np.zeros(n_padded + 1, np.int64)
+    np.cumsum(lengths, out=indptr[1 : len(rows) + 1])
+    indptr[len(rows) + 1 :] = indptr[len(rows)]
+    nnz = int(indptr[-1])
+    index_dtype = (
+        np.int32 if max(nnz, X.shape[1]) < np.iinfo(np.int32).max else np.int64
+    )
+    indptr = indptr.astype(index_dtype)
+    n_buffer = bucket_length(max(nnz, 1))
+    indices = aligned_empty((n_buffer,), index_dtype)
+    data = aligned_empty((n_buffer,), dtype)
+    inverse = None if standardizer is None else 1.0 / standardizer.scale
+    block = max(1, int(_COPY_BLOCK_NNZ // max(lengths.mean() if len(rows) else 1, 1)))
+    for start in range(0, len(rows), block):
+        part = X[rows[start : start + block]]
+        begin, end = indptr[start], indptr[min(start + block, len(rows))]
+        indices[begin:end] = part.indices
+        values = part.data if inverse is None else part.data * inverse[part.indices]
+        data[begin:end] = values
+    indices[nnz:] = 0
+    data[nnz:] = 0
+    matrix = sp.csr_matrix(
+        (data[:nnz], indices[:nnz], indptr), shape=(n_padded, X.shape[1]), copy=False
+    )
+    return SparseRows(matrix, (indptr, indices, data))
+
+
+def batch_nnz_budget(X, train, y_encoded, n_classes, batch, uniform):
+    """Non-zeros a step's batch of rows of ``X[train]`` can hold at most, over
+    every task (a static size of the compiled step), bucketed; no batch ever
+    holds more, so none is cut.
+
+    ``batch`` is ``(n_pos_per_batch, n_neg_per_batch)``. A side of ``m``
+    rows drawn as a window (``uniform``) from ``k`` rows repeats a row at
+    most ``ceil(m / k)`` times, so it holds at most that many times its
+    ``min(m, k)`` longest rows; drawn by weight, a row may repeat ``m`` times.
+    """
+    lengths = np.diff(X.indptr)[train]
+    y = y_encoded[train]
+    total = 0
+    for task in task_classes(n_classes):
+        for side, m in ((lengths[y == task], batch[0]), (lengths[y != task], batch[1])):
+            if not uniform:
+                total += m * int(side.max(initial=0))
+                continue
+            k = min(m, len(side))
+            longest = np.partition(side, len(side) - k)[len(side) - k :]
+            total += -(-m // len(side)) * int(longest.sum())
+    return bucket_length(max(total, 1))
