@@ -3,10 +3,15 @@
 Each job runs in a fresh process pinned to one core (in quick mode, in the
 parent) and returns a dict: whole fit time, JIT compile time, peak memory over
 the process's baseline, test AUC and, for the pairwise arms, the work done.
+Besides the dense arms (:data:`ARMS`, ``job_fit``): fits on TF-IDF-like CSR
+data (:data:`SPARSE_ARMS`, ``job_sparse_fit``) and ``partial_fit`` over blocks
+of the dense data (:data:`STREAM_ARMS`, ``job_stream_fit``), whose peak memory
+is counted from the process's RSS just before the fit, the data built.
 """
 
 from __future__ import annotations
 
+import _sparse_data
 import numpy as np
 from _data import N_FEATURES, POS_FRACTION, SEED, make_imbalanced
 from _harness import peer_status
@@ -157,4 +162,137 @@ def job_machine(spec: dict) -> dict:
     return {"matmul_gflops": matmul_gflops(), "exp_per_s": exp_rate()}
 
 
-JOBS = {"fit": job_fit, "machine": job_machine}
+# =========================================================================== #
+# Sparse input and streaming
+# =========================================================================== #
+#: Arms of the sparse rows: name -> (family, settings).
+SPARSE_ARMS = {
+    "skpairauc linear (sparse)": ("skpairauc", {"hidden_layer_sizes": ()}),
+    "LogisticRegression lbfgs": ("logreg", {"solver": "lbfgs"}),
+    "LogisticRegression saga": ("logreg", {"solver": "saga"}),
+    "LogisticRegression liblinear": ("logreg", {"solver": "liblinear"}),
+    "SGDClassifier": ("sgd", {}),
+}
+#: Arms of the streaming rows (``partial_fit`` on every block, every pass).
+STREAM_ARMS = {
+    "skpairauc linear partial_fit": ("skpairauc", {"hidden_layer_sizes": ()}),
+    "skpairauc default partial_fit": ("skpairauc", {}),
+    "SGDClassifier partial_fit": ("sgd", {}),
+}
+EXTRA_ARMS = {"sparse": SPARSE_ARMS, "streaming": STREAM_ARMS}
+#: The columns of their rows (``bench_scale.py``'s ``scale_{part}.csv``).
+EXTRA_COLUMNS = {
+    "sparse": ["n_samples", "n_features", "n_pos", "arm", "status", "fit_s",
+               "compile_s", "peak_extra_mb", "csr_mb", "n_iter", "test_auc", "note"],
+    "streaming": ["n_samples", "block_rows", "passes", "n_calls", "arm", "status",
+                  "fit_s", "compile_s", "peak_extra_mb", "data_mb", "steps",
+                  "test_auc", "note"],
+}  # fmt: skip
+#: Mean stored entries per row of the sparse rows' data.
+SPARSE_NNZ_PER_ROW = 50
+
+
+def _extra_estimator(family: str, settings: dict):
+    """A sparse or streaming arm's estimator; default settings otherwise."""
+    if family == "skpairauc":
+        from skpairauc import PairwiseAUCClassifier
+
+        return PairwiseAUCClassifier(random_state=SEED, **settings)
+    if family == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(class_weight="balanced", **settings)
+    from sklearn.linear_model import SGDClassifier
+
+    return SGDClassifier(loss="log_loss", random_state=SEED, **settings)
+
+
+def _measured(family: str, reset: bool, work) -> dict:
+    """Run ``work()`` (the fit); its time, compile time and peak memory over
+    the RSS just before it (the high-water mark reset first, in a child)."""
+    import gc
+
+    if family == "skpairauc":
+        import skpairauc  # noqa: F401  (imports are not part of the fit)
+
+        CompileClock.install()
+    gc.collect()
+    reset = reset and _sparse_data.reset_peak_rss()
+    before_mb = current_rss_mb()
+    compile_before = CompileClock.seconds()
+    _, fit_s = timed(work)
+    return {
+        "status": "ok",
+        "fit_s": fit_s,
+        "compile_s": CompileClock.seconds() - compile_before,
+        "peak_extra_mb": peak_rss_mb() - before_mb,
+        "peak_reset": bool(reset),
+    }
+
+
+def job_sparse_fit(spec: dict) -> dict:
+    """Fit one sparse arm on ``n_samples`` TF-IDF-like rows (CSR float64) and
+    score it on :data:`N_TEST` more (one stratified split of the same draw)."""
+    from sklearn.metrics import roc_auc_score
+
+    n_samples, family = spec["n_samples"], SPARSE_ARMS[spec["arm"]][0]
+    X, y = _sparse_data.tfidf_like(
+        n_samples + N_TEST, spec["n_features"], SPARSE_NNZ_PER_ROW, POS_FRACTION, SEED
+    )
+    X, X_test, y, y_test = _sparse_data.stratified_split(X, y, N_TEST, SEED)
+    est = _extra_estimator(*SPARSE_ARMS[spec["arm"]])
+    result = _measured(family, spec.get("reset_peak", False), lambda: est.fit(X, y))
+    result.update(
+        n_pos=int(y.sum()),
+        csr_mb=_sparse_data.csr_megabytes(X),
+        nnz_per_row=X.nnz / X.shape[0],
+        n_iter=int(np.max(est.n_iter_)),
+        test_auc=roc_auc_score(y_test, est.decision_function(X_test)),
+    )
+    return result
+
+
+def job_stream_fit(spec: dict) -> dict:
+    """``partial_fit`` over the blocks of ``block_rows`` rows of the dense data,
+    ``passes`` times; test AUC on the dense arms' held-out rows.
+
+    ``SGDClassifier.partial_fit`` takes no ``class_weight="balanced"``: it gets
+    the balanced weights of the first block's class counts.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    n_samples, block = spec["n_samples"], spec["block_rows"]
+    family, settings = STREAM_ARMS[spec["arm"]]
+    X, y = make_imbalanced(n_samples, N_FEATURES, POS_FRACTION, SEED)
+    est = _extra_estimator(family, settings)
+    if family == "sgd":
+        counts = np.bincount(y[:block], minlength=2)
+        weights = counts.sum() / (2.0 * np.maximum(counts, 1))
+        est.set_params(class_weight={0: float(weights[0]), 1: float(weights[1])})
+    starts = range(0, n_samples, block)
+
+    def stream():
+        for _ in range(spec["passes"]):
+            for start in starts:
+                rows = slice(start, start + block)
+                est.partial_fit(X[rows], y[rows], classes=np.array([0, 1]))
+
+    result = _measured(family, spec.get("reset_peak", False), stream)
+    X_test, y_test = make_imbalanced(N_TEST, N_FEATURES, POS_FRACTION, SEED + 1)
+    result.update(
+        n_pos=int(y.sum()),
+        data_mb=(X.nbytes + y.nbytes) / MB,
+        n_calls=spec["passes"] * len(starts),
+        test_auc=roc_auc_score(y_test, est.decision_function(X_test)),
+    )
+    if family == "skpairauc":
+        result["steps"] = int(est.t_)
+    return result
+
+
+JOBS = {
+    "fit": job_fit,
+    "machine": job_machine,
+    "sparse_fit": job_sparse_fit,
+    "streaming_fit": job_stream_fit,
+}

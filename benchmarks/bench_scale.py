@@ -22,9 +22,18 @@ measured matmul and ``exp`` rates allow for the same work.
 Writes ``scale.csv``, ``scale.md``, ``scale_time.png`` and ``scale_memory.png``
 into ``--out``.
 
+Two more parts on the same machinery, written to ``scale_sparse.csv``,
+``scale_streaming.csv`` and ``scale_sparse.md`` (arms and data in
+``_scale_jobs``): **sparse**, TF-IDF-like CSR data (100,000 columns) at 1e4 to
+2e5 rows, skpairauc linear against LogisticRegression (lbfgs, saga, liblinear)
+and SGDClassifier; **streaming**, ``partial_fit`` over blocks of 10,000 rows of
+the dense data, 3 passes, at 1e5 and 1e6 rows, skpairauc against
+``SGDClassifier.partial_fit``.
+
 Usage::
 
-    python benchmarks/bench_scale.py            # full mode (about 15 minutes)
+    python benchmarks/bench_scale.py            # full mode (about 20 minutes)
+    python benchmarks/bench_scale.py --parts sparse streaming   # the new parts
     python benchmarks/bench_scale.py --quick    # smoke run (seconds)
 """
 
@@ -47,7 +56,7 @@ import _report  # noqa: E402
 from _data import POS_FRACTION  # noqa: E402
 from _measure import lower_bound_seconds  # noqa: E402
 from _report import fmt  # noqa: E402
-from _scale_jobs import ARMS, JOBS, N_TEST  # noqa: E402
+from _scale_jobs import ARMS, EXTRA_ARMS, EXTRA_COLUMNS, JOBS, N_TEST  # noqa: E402
 
 COLUMNS = [
     "n_samples",
@@ -85,6 +94,10 @@ MODES = {
         "libauc_max_steps": 40,
         "in_process": True,
         "timeout": 600,
+        "sparse_sizes": [2_000],
+        "sparse_features": 2_000,
+        "streaming_sizes": [3_000],
+        "block_rows": 1_000,
     },
     "full": {
         "sizes": [1_000, 10_000, 100_000, 1_000_000],
@@ -94,8 +107,14 @@ MODES = {
         "libauc_max_steps": 3_000,
         "in_process": False,
         "timeout": 900,
+        "sparse_sizes": [10_000, 100_000, 200_000],
+        "sparse_features": 100_000,
+        "streaming_sizes": [100_000, 1_000_000],
+        "block_rows": 10_000,
     },
 }
+PASSES = 3
+PARTS = ("dense", "sparse", "streaming")
 
 
 # =========================================================================== #
@@ -268,6 +287,58 @@ def render(rows, machine, mode_name, out: Path, elapsed: float) -> str:
     return _report.text_table(rows, SHOWN)
 
 
+def run_extra(part: str, mode: dict, run) -> list[dict]:
+    """The sparse or streaming part: every arm at every size, a row each."""
+    rows = []
+    for n_samples in mode[f"{part}_sizes"]:
+        for arm in EXTRA_ARMS[part]:
+            spec = {"arm": arm, "n_samples": n_samples, "passes": PASSES}
+            spec.update(n_features=mode["sparse_features"], job=f"{part}_fit")
+            spec.update(
+                block_rows=mode["block_rows"], reset_peak=not mode["in_process"]
+            )
+            result = run(spec, one_core=True)
+            row = {**spec, **result}
+            if "error" in result:
+                row["status"], row["note"] = "error", result["error"][-300:]
+            rows.append(row)
+            print(
+                f"  {part} n={n_samples:>9,}  {arm:<30} {row['status']:<6} fit "
+                f"{fmt(row.get('fit_s', float('nan')))} s",
+                flush=True,
+            )
+    return rows
+
+
+def render_extra(extra: dict, mode_name: str, mode: dict, out: Path, elapsed) -> None:
+    """Write the sparse and streaming parts that ran: CSV each, one Markdown."""
+    notes = {
+        "sparse": f"## Sparse: TF-IDF-like CSR\n\n`_sparse_data.tfidf_like`, "
+        f"{mode['sparse_features']:,} columns, about 50 entries per row, 1% "
+        f"positives, seed 0; {N_TEST:,} more rows held out (stratified). "
+        "`csr_mb`: data + indices + indptr of the training matrix.",
+        "streaming": "## Streaming: partial_fit over blocks\n\nThe dense data "
+        f"above; blocks of {mode['block_rows']:,} rows in order, {PASSES} passes, "
+        "`classes=[0, 1]` on every call; `fit_s`: all calls. SGDClassifier gets "
+        "the balanced class weights of the first block (its `partial_fit` takes "
+        'no `class_weight="balanced"`).',
+    }
+    md = [
+        "# Sparse input and streaming (bench_scale.py's extra parts)",
+        "",
+        f"Run time {elapsed:.0f} s. Each fit in a fresh process pinned to one core "
+        "(quick mode: this process), default settings, an empty skpairauc compile "
+        "cache of the run's own (`fit_s` includes compiling). `peak_extra_mb`: "
+        "peak RSS of the fit (high-water mark reset just before) over the RSS "
+        "just before it, the data built.",
+        "",
+    ]
+    for part, rows in extra.items():
+        md += [notes[part], "", _report.markdown_table(rows, EXTRA_COLUMNS[part]), ""]
+        _report.write_csv(rows, out / f"scale_{part}.csv", EXTRA_COLUMNS[part])
+    _report.write_report(out / "scale_sparse.md", md, mode_name, elapsed)
+
+
 def main(argv=None) -> int:
     """Run every arm at every size and write the results."""
     parser = harness.bench_parser(
@@ -275,6 +346,13 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--sizes", type=int, nargs="+", help="row counts (default: the mode's)"
+    )
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=PARTS,
+        default=list(PARTS),
+        help="what to run: the dense arms, the sparse ones, streaming (default: all)",
     )
     parser.add_argument(
         "--libauc-max-steps",
@@ -296,16 +374,23 @@ def main(argv=None) -> int:
     os.environ["SKPAIRAUC_CACHE_DIR"] = cache.name
     start = harness.start_run()
     run = job_runner(mode)
-    machine = run({"job": "machine"}, one_core=True)
-    if "error" in machine:
-        machine = {"matmul_gflops": float("nan"), "exp_per_s": float("nan")}
-    rows = []
-    for n_samples in mode["sizes"]:
-        run_size(n_samples, mode, run, machine, rows)
-    print(render(rows, machine, mode_name, args.out, time.perf_counter() - start))
-    print(
-        f"\nwrote {args.out / 'scale.csv'}, scale.md, scale_time.png, scale_memory.png"
-    )
+    if "dense" in args.parts:
+        machine = run({"job": "machine"}, one_core=True)
+        if "error" in machine:
+            machine = {"matmul_gflops": float("nan"), "exp_per_s": float("nan")}
+        rows = []
+        for n_samples in mode["sizes"]:
+            run_size(n_samples, mode, run, machine, rows)
+        print(render(rows, machine, mode_name, args.out, time.perf_counter() - start))
+        print(f"\nwrote {args.out / 'scale.csv'}, scale.md, and the plots")
+    extra_start = time.perf_counter()
+    extra = {p: run_extra(p, mode, run) for p in PARTS[1:] if p in args.parts}
+    if extra:
+        elapsed = time.perf_counter() - extra_start
+        render_extra(extra, mode_name, mode, args.out, elapsed)
+        for part, part_rows in extra.items():
+            print(_report.text_table(part_rows, EXTRA_COLUMNS[part][3:]))
+        print(f"\nwrote {', '.join(f'scale_{p}.csv' for p in extra)}, scale_sparse.md")
     return 0
 
 

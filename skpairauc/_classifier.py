@@ -63,8 +63,10 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         "auto" chooses between a linear scorer and an MLP (64,) (and, with
         ``alpha="auto"``, the penalty) on the training data: by
         cross-validated ROC AUC, or on large data by the validation ROC AUC
-        of their first epochs (see :ref:`defaults`). The choice is in
-        ``hidden_layer_sizes_``, ``alpha_`` and ``capacity_scores_``.
+        of their first epochs (see :ref:`defaults`). With more than 4,096
+        features (text, one-hot columns of many levels) only linear scorers
+        are tried. The choice is in ``hidden_layer_sizes_``, ``alpha_`` and
+        ``capacity_scores_``.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
     loss : {"logistic", "squared_hinge", "hinge", "square"}, \
@@ -374,6 +376,15 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
+    def __sizeof__(self):
+        # The partial_fit reservoirs dominate a streaming model's size; dask
+        # reads it to decide whether to move the model or the data.
+        stream = self.__dict__.get("_stream")
+        extra = 0
+        if stream is not None:
+            extra = stream.reservoir.nbytes + stream.held_out.nbytes
+        return object.__sizeof__(self) + extra
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
@@ -386,8 +397,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data; dense, finite. Not modified.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, finite; dense, or any SciPy sparse format (never
+            densified). Not modified.
         y : array-like of shape (n_samples,)
             Class labels (at least two classes).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -426,7 +438,9 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         policy = resolve_policy(
             settings, inputs.y_encoded, inputs.n_classes, seed, inputs.sample_weight
         )
-        grid = candidates(self.hidden_layer_sizes, self.alpha, hidden)
+        grid = candidates(
+            self.hidden_layer_sizes, self.alpha, hidden, inputs.X.shape[1]
+        )
         if warm and auto:  # continue the previously selected scorer
             grid = [Candidate(self.hidden_layer_sizes_, self.alpha_)]
         warn_about_the_data(inputs, self.threshold)
@@ -585,7 +599,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -615,7 +629,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -636,7 +650,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -654,7 +668,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns

@@ -65,11 +65,13 @@ def _moments(X, rows, w, magnitude, chunk):
     divisor = None if np.all(magnitude == 1) else magnitude.astype(dtype)
     first = np.zeros(X.shape[1])
     second = np.zeros(X.shape[1])
+    zeros = np.zeros(X.shape[1])
     low = np.full(X.shape[1], np.inf, dtype)
     high = np.full(X.shape[1], -np.inf, dtype)
     for part, block in _blocks(X, rows, chunk):
-        block = (block if divisor is None else block / divisor) - shift
         weights = w[part].astype(dtype)
+        zeros += weights @ (block == 0).astype(dtype)
+        block = (block if divisor is None else block / divisor) - shift
         first += weights @ block
         second += weights @ np.square(block)
         np.minimum(low, block.min(axis=0), out=low)
@@ -77,19 +79,41 @@ def _moments(X, rows, w, magnitude, chunk):
     total = w.sum()
     mean = first / total
     variance = np.maximum(second / total - np.square(mean), 0.0)
+    shift = shift.astype(np.float64)
+    low = (low.astype(np.float64) + shift) * magnitude
+    high = (high.astype(np.float64) + shift) * magnitude
+    mean = (mean + shift) * magnitude
+    std = np.sqrt(variance) * magnitude
+    return mean, column_scale(mean, std, low, high, zeros / total)
+
+
+# A column with at least this (weighted) fraction of zeros is scaled by its
+# largest magnitude (see column_scale).
+MOSTLY_ZERO = 0.5
+
+
+def column_scale(mean, std, low, high, zero_fraction):
+    """The scale of each column, dense or sparse (the same rule, so a matrix
+    trains one linear model in either format):
+
+    * a column that is mostly zeros (at least :data:`MOSTLY_ZERO`): its
+      largest magnitude, as ``MaxAbsScaler``. Its standard deviation shrinks
+      with its frequency, and dividing a rare term or level by it would make
+      its values large and the penalty on it weak;
+    * a column of two values (an indicator): the gap between them;
+    * any other column: its standard deviation, as ``StandardScaler``.
+
+    See :ref:`sparse` for the numbers that chose this rule.
+    """
+    if not COLUMN_RULE:
+        return std
+    largest = np.maximum(np.abs(low), np.abs(high))
     # Bhatia-Davis: a variance of (mean - min) * (max - mean) puts all the
     # weight on the two extremes, so the column takes two values.
-    spread = (mean - low.astype(np.float64)) * (high.astype(np.float64) - mean)
-    two_valued = (variance >= (1 - 1e-6) * spread) & (high > low)
-    mean = (mean + shift.astype(np.float64)) * magnitude
-    scale = np.sqrt(variance) * magnitude
-    if INDICATOR_SCALE:
-        # A two-valued column (a 0/1 indicator) is scaled to span 1, not by
-        # its standard deviation: a rare indicator would otherwise become a
-        # large value, on which the penalty is weak (see :ref:`sparse`).
-        gap = (high.astype(np.float64) - low.astype(np.float64)) * magnitude
-        scale = np.where(two_valued, gap, scale)
-    return mean, scale
+    spread = (mean - low) * (high - mean)
+    two_valued = (np.square(std) >= (1 - 1e-6) * spread) & (high > low)
+    scale = np.where(two_valued, high - low, std)
+    return np.where(zero_fraction >= MOSTLY_ZERO, largest, scale)
 
 
 # The smallest spread of a column that can be standardised: its weights on raw
@@ -100,12 +124,9 @@ SMALLEST_SCALE = 1e-290
 # out that sgd diverges on them (see benchmarks/README.md). The objective keeps
 # the exact weights.
 WEIGHT_FLOOR = 0.1
-
-
-# Two-valued columns (indicators) are scaled by the gap between their values,
-# not by their standard deviation (see _moments).
-INDICATOR_SCALE = True
-
+# Whether column_scale's rule applies (False: every column by its standard
+# deviation, the rule before it; kept for the study that compares them).
+COLUMN_RULE = True
 # Elements of X per chunk of the statistics' pass: 4 MiB of float32, which
 # stays in cache (larger chunks are slower; see benchmarks/README.md).
 CHUNK_ELEMENTS = 1 << 20

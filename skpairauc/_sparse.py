@@ -6,12 +6,10 @@ Training scales its columns without centring (centring would fill in every
 zero), so the scale is folded into the first layer after training exactly as
 the dense standardisation is, with a zero mean (:mod:`skpairauc._scaling`).
 
-Which scale: a column whose non-zero entries all have the same magnitude (a
-0/1 indicator, such as a one-hot level) keeps that magnitude as its unit, so
-it trains as 0/1; any other column is divided by its standard deviation, as
-``StandardScaler(with_mean=False)`` does. Dividing a rare indicator by its
-small standard deviation would make it a large value and weaken the penalty on
-it (see :ref:`sparse` in the user guide for the numbers that decided it).
+Which scale: the rule of :func:`skpairauc._scaling.column_scale`, the same
+as for dense input, so that the same matrix trains the same linear model in
+either format: mostly-zero columns (terms, one-hot levels) are divided by
+their largest magnitude, other columns by their standard deviation.
 """
 
 from typing import NamedTuple
@@ -20,13 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._layout import aligned_empty, bucket_length, task_classes
-from ._scaling import SMALLEST_SCALE, WEIGHT_FLOOR, Standardizer
-
-# The scaling of sparse columns (see the module docstring): "indicator" keeps
-# indicator columns at their magnitude and divides the others by their
-# standard deviation; "std" divides every column by its standard deviation;
-# "maxabs" every column by its largest magnitude; "none" leaves them.
-SPARSE_SCALING = "indicator"
+from ._scaling import SMALLEST_SCALE, WEIGHT_FLOOR, Standardizer, column_scale
 
 
 def is_sparse(X):
@@ -45,25 +37,21 @@ def as_csr(X):
 
 
 def _column_sums(X, w):
-    """Weighted column sums of ``X``, ``X**2`` and ``|X|`` (float64)."""
-    squared = sp.csr_matrix(
-        (np.square(X.data, dtype=np.float64), X.indices, X.indptr), shape=X.shape
-    )
-    absolute = sp.csr_matrix(
-        (np.abs(X.data).astype(np.float64), X.indices, X.indptr), shape=X.shape
-    )
-    return (
-        np.asarray(X.T @ w, np.float64).ravel(),
-        np.asarray(squared.T @ w).ravel(),
-        np.asarray(absolute.T @ w).ravel(),
-    )
+    """Weighted column sums of ``X``, of ``X**2`` and of ``X != 0``."""
+
+    def weighted(data):
+        matrix = sp.csr_matrix((data, X.indices, X.indptr), shape=X.shape)
+        return np.asarray(matrix.T @ w, np.float64).ravel()
+
+    data = X.data.astype(np.float64)
+    return weighted(data), weighted(np.square(data)), weighted(np.ones_like(data))
 
 
-def fit_sparse_scaler(X, sample_weight, rows=None, scaling=None):
+def fit_sparse_scaler(X, sample_weight, rows=None):
     """The scale of each column of the CSR ``X`` over ``rows`` (default all),
-    weighted, without centring; a :class:`~skpairauc._scaling.Standardizer`
-    with a zero mean. ``scaling`` defaults to :data:`SPARSE_SCALING`."""
-    scaling = SPARSE_SCALING if scaling is None else scaling
+    weighted, without centring, by the rule of
+    :func:`skpairauc._scaling.column_scale` (the dense one); a
+    :class:`~skpairauc._scaling.Standardizer` with a zero mean."""
     w = np.asarray(sample_weight, dtype=np.float64)
     if rows is not None:
         full = np.zeros(len(w))
@@ -71,28 +59,24 @@ def fit_sparse_scaler(X, sample_weight, rows=None, scaling=None):
         w = full
     positive = w > 0
     w = np.where(positive, np.maximum(w, WEIGHT_FLOOR * w[positive].mean()), 0.0)
-    # Largest magnitude of each column over the rows of positive weight.
-    kept = X[np.flatnonzero(positive)] if not np.all(positive) else X
-    largest = np.zeros(X.shape[1])
-    np.maximum.at(largest, kept.indices[: kept.nnz], np.abs(kept.data[: kept.nnz]))
     total = w.sum()
-    first, second, absolute = _column_sums(X, w)
+    first, second, stored = _column_sums(X, w)
     mean = first / total
     std = np.sqrt(np.maximum(second / total - np.square(mean), 0.0))
-    empty = largest == 0
-    if scaling == "none":
-        scale = np.ones(X.shape[1])
-    elif scaling == "maxabs":
-        scale = largest.copy()
-    else:
-        scale = std.copy()
-        if scaling == "indicator":
-            # Every non-zero magnitude equals the largest: sum x^2 = max * sum |x|.
-            indicator = second >= (1.0 - 1e-9) * largest * absolute
-            scale[indicator] = largest[indicator]
-        # A column that takes one non-zero value on every row has no spread;
-        # its magnitude is its unit.
-        scale = np.where(scale > 0, scale, largest)
+    zero_fraction = np.clip(1.0 - stored / total, 0.0, 1.0)
+    # The extremes over the rows of positive weight: their stored values,
+    # and 0 where a column has zeros.
+    kept = X[np.flatnonzero(positive)] if not np.all(positive) else X
+    low = np.full(X.shape[1], np.inf)
+    high = np.full(X.shape[1], -np.inf)
+    np.minimum.at(low, kept.indices[: kept.nnz], kept.data[: kept.nnz])
+    np.maximum.at(high, kept.indices[: kept.nnz], kept.data[: kept.nnz])
+    has_zeros = np.diff(sp.csc_matrix(kept).indptr) < kept.shape[0]
+    low = np.where(has_zeros, np.minimum(low, 0.0), low)
+    high = np.where(has_zeros, np.maximum(high, 0.0), high)
+    scale = column_scale(mean, std, low, high, zero_fraction)
+    empty = ~np.isfinite(low) | ((low == 0) & (high == 0))
+    scale = np.where(scale > 0, scale, 1.0)
     scale[empty] = 1.0
     too_small = scale < SMALLEST_SCALE
     if np.any(too_small):

@@ -41,6 +41,15 @@ class Reservoir(NamedTuple):
     def n_rows(self):
         return len(self.y)
 
+    @property
+    def nbytes(self):
+        X = self.X
+        if sp.issparse(X):
+            size = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+        else:
+            size = X.nbytes
+        return size + self.y.nbytes + self.weight.nbytes + self.key.nbytes
+
 
 def empty_reservoir(n_features, dtype, sparse):
     X = (

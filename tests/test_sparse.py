@@ -17,6 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skpairauc import PairwiseAUCClassifier
+from skpairauc._scaling import fit_standardizer
 from skpairauc._sparse import fit_sparse_scaler
 
 
@@ -93,17 +94,23 @@ def test_sparse_and_dense_linear_models_agree(solver):
     )
 
 
-def test_indicator_columns_keep_their_unit():
-    """A 0/1 column is not divided by its (small) standard deviation, dense
-    or sparse; other columns are (sparse: without centring)."""
+def test_dense_and_sparse_columns_are_scaled_alike():
+    """Mostly-zero columns by their largest magnitude, indicators by their
+    gap, other columns by their standard deviation; the same scales for the
+    dense and the sparse matrix (the sparse one is not centred)."""
     rng = np.random.default_rng(0)
-    rare = (rng.random(2000) < 0.01).astype(float)
-    values = rng.random(2000) * (rng.random(2000) < 0.3)
-    X = np.c_[rare, 3 * rare, values]
-    scaler = fit_sparse_scaler(sp.csr_matrix(X), np.ones(2000))
-    np.testing.assert_allclose(scaler.scale[:2], [1.0, 3.0])
-    np.testing.assert_allclose(scaler.scale[2], values.std(), rtol=1e-9)
-    np.testing.assert_array_equal(scaler.mean, 0.0)
+    n = 2000
+    rare = (rng.random(n) < 0.01).astype(float)
+    term = rng.random(n) * (rng.random(n) < 0.3)
+    normal = rng.normal(size=n)
+    coin = 3 + 2 * (rng.random(n) < 0.5)
+    X = np.c_[rare, 3 * rare, term, normal, coin]
+    dense = fit_standardizer(X, np.ones(n))
+    sparse = fit_sparse_scaler(sp.csr_matrix(X), np.ones(n))
+    expected = [1.0, 3.0, term.max(), normal.std(), 2.0]
+    np.testing.assert_allclose(dense.scale, expected, rtol=1e-6)
+    np.testing.assert_allclose(sparse.scale, expected, rtol=1e-6)
+    np.testing.assert_array_equal(sparse.mean, 0.0)
 
 
 def test_the_sparse_matrix_is_never_densified(monkeypatch):
