@@ -8,7 +8,9 @@ warm-up that compiles:
   the linear scorer and an MLP with one hidden layer of 64;
 * exact all-pairs loss+gradient throughput (pairs per second);
 * the wall time of a whole ``fit`` (compile included) on 1,000,000 x 100
-  float32 rows with 1% positives, linear and MLP, stochastic solver.
+  float32 rows with 1% positives, linear and MLP, stochastic solver, with
+  the device's batch (``n_pos_per_batch="auto"``, see
+  ``skpairauc._device``) and with the CPU's (128 + 384).
 
 Usage::
 
@@ -24,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from skpairauc import PairwiseAUCClassifier, _solvers
+from skpairauc import PairwiseAUCClassifier, _device, _solvers
 from skpairauc._layout import MAX_STEPS_PER_EPOCH, draw_uniforms
 from skpairauc._objective import all_pairs_loss_sum
 from skpairauc._scorers import init_scorer
@@ -84,13 +86,14 @@ def exact_pairs_per_second(n_pos, n_neg, repeats):
     return n_pos * n_neg / best
 
 
-def whole_fit_seconds(hidden, n_rows, n_features):
+def whole_fit_seconds(hidden, n_rows, n_features, **params):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(n_rows, n_features)).astype(np.float32)
     y = (rng.uniform(size=n_rows) < 0.01).astype(int)
     X[y == 1, :5] += 0.5
     start = time.perf_counter()
-    clf = PairwiseAUCClassifier(hidden, solver="adam", random_state=0).fit(X, y)
+    clf = PairwiseAUCClassifier(hidden, solver="adam", random_state=0, **params)
+    clf.fit(X, y)
     return time.perf_counter() - start, clf.n_iter_, clf.t_
 
 
@@ -121,9 +124,20 @@ def main(argv=None):
         "exact loss+grad throughput", exact_pairs_per_second(n_pos, n_neg, 3), "pairs/s"
     )
     n_rows = 3_000 if q else 1_000_000
+    # The device's batch ("auto", skpairauc._device) next to the CPU's.
+    profile = _device.profile()
+    cpu = _device.PROFILES["cpu"]
+    print(f"device profile: {profile}")
+    batches = {"auto": {}, "CPU batch": {"n_pos_per_batch": cpu.n_pos_per_batch,
+               "n_neg_per_batch": cpu.n_neg_per_batch}}  # fmt: skip
     for hidden, label in (((), "linear"), ((64,), "MLP(64)")):
-        seconds, epochs, steps = whole_fit_seconds(hidden, n_rows, 100)
-        record(f"whole fit {n_rows}x100, {label} ({epochs} epochs)", seconds, "s")
+        for batch, params in batches.items():
+            seconds, epochs, steps = whole_fit_seconds(hidden, n_rows, 100, **params)
+            record(
+                f"whole fit {n_rows}x100, {label}, {batch} ({epochs} epochs)",
+                seconds,
+                "s",
+            )
 
     stem = "device_quick" if q else f"device_{device.platform}"
     _report.write_csv(rows, args.out / f"{stem}.csv", COLUMNS)

@@ -20,6 +20,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._capacity import Candidate, candidates, select_and_train
+from ._device import resolve_batch
 from ._fork import check_not_forked_after_jax, note_jax_started
 from ._losses import LOSSES
 from ._optimizers import EXACT_SOLVERS, OPTIMIZERS
@@ -83,9 +84,10 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
           positives and ``n_neg_per_batch`` negatives (with probability
           proportional to sample weight), scores each once and averages the
           loss over all cross pairs.
-        - "auto": "lbfgs" when the number of pairs is at most ``2**24``
-          (where an exact fit takes seconds) and neither ``dropout`` nor
-          ``early_stopping=True`` is asked for; "adam" otherwise.
+        - "auto": "lbfgs" when the number of pairs is at most ``2**24`` on
+          a CPU (``2**28`` on a GPU: where an exact fit takes seconds) and
+          neither ``dropout`` nor ``early_stopping=True`` is asked for;
+          "adam" otherwise.
     alpha : "auto" or float, default="auto"
         Strength of the L2 penalty ``alpha / 2 * ||W||^2`` on the weights (not
         the biases) of the scorer on standardised features, divided by the
@@ -93,10 +95,12 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         :class:`~sklearn.linear_model.LogisticRegression`: ``alpha=1`` is the
         penalty of ``LogisticRegression(C=1)`` on standardised data. "auto":
         chosen with the scorer when ``hidden_layer_sizes="auto"``, else 1.0.
-    n_pos_per_batch : int, default=128
-        Positives per task and step of the stochastic solvers.
-    n_neg_per_batch : int, default=384
-        Negatives per task and step of the stochastic solvers.
+    n_pos_per_batch : "auto" or int, default="auto"
+        Positives per task and step of the stochastic solvers. "auto": the
+        device's (128 on a CPU, 1,024 on a GPU; see :ref:`gpu`).
+    n_neg_per_batch : "auto" or int, default="auto"
+        Negatives per task and step of the stochastic solvers. "auto": the
+        device's (384 on a CPU, 4,096 on a GPU).
     learning_rate_init : float, default=1e-3
         Step size of "adam" and "sgd".
     momentum : float, default=0.9
@@ -309,8 +313,14 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         "margin": [Interval(Real, 0, None, closed="neither")],
         "solver": [StrOptions({"auto", *EXACT_SOLVERS, *OPTIMIZERS})],
         "alpha": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
-        "n_pos_per_batch": [Interval(Integral, 1, None, closed="left")],
-        "n_neg_per_batch": [Interval(Integral, 1, None, closed="left")],
+        "n_pos_per_batch": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "n_neg_per_batch": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -338,8 +348,8 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         margin=1.0,
         solver="auto",
         alpha="auto",
-        n_pos_per_batch=128,
-        n_neg_per_batch=384,
+        n_pos_per_batch="auto",
+        n_neg_per_batch="auto",
         learning_rate_init=1e-3,
         momentum=0.9,
         dropout=0.0,
@@ -438,6 +448,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         policy = resolve_policy(
             settings, inputs.y_encoded, inputs.n_classes, seed, inputs.sample_weight
         )
+        settings = resolve_batch(settings, policy.solver != "lbfgs")
         grid = candidates(
             self.hidden_layer_sizes, self.alpha, hidden, inputs.X.shape[1]
         )

@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._device import EXACT_MAX_PAIRS_ANY_DEVICE, PROFILES, profile
 from ._layout import task_classes, validation_split
 
 # early_stopping="auto" turns early stopping on for the stochastic solvers above
@@ -19,9 +20,10 @@ EARLY_STOPPING_AUTO_MIN_SAMPLES = 10_000
 EARLY_STOPPING_AUTO_MIN_HELD_OUT = 5
 
 # "auto" uses the exact solver up to this many positive-negative pairs (summed
-# over tasks), where a full L-BFGS fit takes seconds; beyond it, stochastic
-# steps reach the same AUC far sooner (see benchmarks/README.md).
-AUTO_EXACT_MAX_PAIRS = 2**24
+# over tasks) on a CPU, where a full L-BFGS fit takes seconds; beyond it,
+# stochastic steps reach the same AUC far sooner (see benchmarks/README.md).
+# Other devices' limits are in skpairauc._device.
+AUTO_EXACT_MAX_PAIRS = PROFILES["cpu"].exact_max_pairs
 
 
 # The validation ROC AUC that early stopping reads after every epoch is
@@ -97,9 +99,13 @@ def resolve_solver(params, y_encoded, n_classes):
         )
     if params["solver"] != "auto":
         return params["solver"]
-    if n_pairs(y_encoded, n_classes) <= AUTO_EXACT_MAX_PAIRS and not stochastic_only:
+    if stochastic_only:
+        return "adam"
+    pairs = n_pairs(y_encoded, n_classes)
+    if pairs <= EXACT_MAX_PAIRS_ANY_DEVICE:
         return "lbfgs"
-    return "adam"
+    # Larger problems run a compiled program anyway: the device decides.
+    return "lbfgs" if pairs <= profile().exact_max_pairs else "adam"
 
 
 def resolve_policy(params, y_encoded, n_classes, seed, sample_weight=None):

@@ -22,6 +22,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from ._device import resolve_batch
+
 # Rows of each class kept to pair the next blocks' rows with.
 RESERVOIR_ROWS_PER_CLASS = 5_000
 # Held-out rows of each class kept to refit the threshold and probabilities.
@@ -279,7 +281,7 @@ def partial_fit(estimator, X, y, classes, sample_weight):
     union_w = np.concatenate([reservoir.weight, weight[train]])
     total_weight = previous.total_weight + float(weight[train].sum())
 
-    settings = estimator.get_params()
+    settings = resolve_batch(estimator.get_params(), stochastic=True)
     settings["solver"] = "adam" if settings["solver"] == "auto" else settings["solver"]
     auto = isinstance(estimator.hidden_layer_sizes, str)
     attributes = {"classes_": classes}

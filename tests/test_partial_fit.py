@@ -11,8 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from skpairauc import PairwiseAUCClassifier
-from skpairauc import _stream
+from skpairauc import PairwiseAUCClassifier, _stream
 
 
 @pytest.fixture(scope="module")

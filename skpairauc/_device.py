@@ -1,0 +1,69 @@
+"""Every constant that depends on the device the compiled programs run on.
+
+A CPU core runs a small step fast and a large one slowly; a GPU runs a step
+of millions of pairs in about the time of a small one, so small steps leave
+it idle (``benchmarks/results/device_gpu.md``: 128 x 384-row steps of a
+linear scorer ran at 27,000 steps/s on an H100, and the 1e6 x 100 fit took
+6.8 s against 2.2 s on one CPU core). The device's profile sets the default
+batch of the stochastic solvers (``n_pos_per_batch="auto"``,
+``n_neg_per_batch="auto"``) and how many pairs ``solver="auto"`` still fits
+exactly. Reading the device imports JAX, so it is read only by fits that run
+a compiled program anyway.
+"""
+
+from typing import NamedTuple
+
+
+class DeviceProfile(NamedTuple):
+    """``n_pos_per_batch``, ``n_neg_per_batch``: the stochastic solvers'
+    batch per task and step; ``exact_max_pairs``: the most pairs (summed
+    over tasks) that ``solver="auto"`` fits with the exact solver."""
+
+    n_pos_per_batch: int
+    n_neg_per_batch: int
+    exact_max_pairs: int
+
+
+PROFILES = {
+    # Measured on CPU cores (see benchmarks/README.md): about the largest
+    # step that still runs near one core's peak rate per pair, and the
+    # largest exact problem whose L-BFGS fit takes seconds.
+    "cpu": DeviceProfile(128, 384, 2**24),
+    # Not yet measured on a device (no GPU was lent when this was written):
+    # 4 million pairs per step and 2**28 pairs per exact evaluation, sized so
+    # that a step or an evaluation is milliseconds at a GPU's rate of about
+    # 1e11 pair terms per second. benchmarks/bench_device.py checks them.
+    "gpu": DeviceProfile(1024, 4096, 2**28),
+}
+PROFILES["tpu"] = PROFILES["gpu"]
+
+# The smallest exact_max_pairs of any device: up to it, "auto" chooses the
+# exact solver without reading the device (and so without importing JAX).
+EXACT_MAX_PAIRS_ANY_DEVICE = min(p.exact_max_pairs for p in PROFILES.values())
+
+
+def backend():
+    """JAX's default backend ("cpu", "gpu", "tpu"); imports JAX."""
+    import jax
+
+    return jax.default_backend()
+
+
+def profile(name=None):
+    """The :class:`DeviceProfile` of backend ``name`` (default: JAX's default
+    backend; unknown backends get the CPU's)."""
+    return PROFILES.get(backend() if name is None else name, PROFILES["cpu"])
+
+
+def resolve_batch(settings, stochastic):
+    """``settings`` with "auto" batch sizes replaced by the device's (the
+    CPU's when the fit is not ``stochastic``: they are then unused, and the
+    device is not read)."""
+    names = ("n_pos_per_batch", "n_neg_per_batch")
+    if all(settings[name] != "auto" for name in names):
+        return settings
+    device = profile() if stochastic else PROFILES["cpu"]
+    return {
+        **settings,
+        **{name: getattr(device, name) for name in names if settings[name] == "auto"},
+    }
