@@ -1,10 +1,11 @@
-"""The threads of a fit: how many workers its parallel sections use (joblib),
+"""The threads of a fit: how many workers its parallel sections use,
 NumPy's BLAS on one thread while it trains (threadpoolctl), and a background
 thread that belongs to one fit."""
 
 import contextlib
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import joblib
 from threadpoolctl import ThreadpoolController
@@ -36,14 +37,26 @@ def effective_n_jobs(n_jobs):
 
 
 def parallel_map(function, arguments, n_jobs):
-    """``[function(*args) for args in arguments]`` on ``n_jobs`` joblib
-    threads: the calls share the training data and the compiled programs,
-    which processes would each copy. The first error reaches the caller."""
+    """``[function(*args) for args in arguments]`` on ``n_jobs`` threads: the
+    calls share the training data and the compiled programs, which processes
+    would each copy. Returns when every call has ended; then the first error
+    (in the order of ``arguments``) reaches the caller.
+
+    A thread pool of the standard library, not joblib's threading backend:
+    joblib 1.6 returns on the first error while the other calls still run,
+    and a fit must not release what they use (its rows, its programs) before
+    they end (tests/test_defaults.py).
+    """
     if n_jobs <= 1 or len(arguments) <= 1:
         return [function(*args) for args in arguments]
-    return joblib.Parallel(n_jobs=n_jobs, require="sharedmem")(
-        joblib.delayed(function)(*args) for args in arguments
-    )
+    workers = min(n_jobs, len(arguments))
+    with ThreadPoolExecutor(workers, thread_name_prefix="skpairauc-map") as pool:
+        futures = [pool.submit(function, *args) for args in arguments]
+        wait(futures)
+    for future in futures:
+        if future.exception() is not None:
+            raise future.exception()
+    return [future.result() for future in futures]
 
 
 _blas = None

@@ -110,10 +110,14 @@ def test_class_with_zero_total_weight_is_rejected(data, no_training):
         PairwiseAUCClassifier().fit(X, y, sample_weight=w)
 
 
-def test_sparse_input_is_refused_with_type_error(data, no_training):
+def test_a_sparse_matrix_with_an_infinity_is_refused_before_training(
+    data, no_training
+):
     X, y = data
-    with pytest.raises(TypeError, match="dense data is required"):
-        PairwiseAUCClassifier().fit(sp.csr_matrix(X), y)
+    X = sp.csr_matrix(X)
+    X.data[3] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        PairwiseAUCClassifier().fit(X, y)
 
 
 def test_user_arrays_are_not_modified(data):
