@@ -421,11 +421,16 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The fitted classifier.
         """
+        return self._all_or_nothing(self._fit, X, y, sample_weight)
+
+    def _all_or_nothing(self, work, *args):
+        """Set the fitted attributes that ``work(*args)`` returns, or, if it
+        fails, leave the estimator as it was (validate_data sets
+        ``n_features_in_`` early: everything is put back)."""
         state = dict(self.__dict__)
         try:
-            fitted = self._fit(X, y, sample_weight)
+            fitted = work(*args)
         except BaseException:
-            # validate_data sets n_features_in_ early: put everything back.
             self.__dict__.clear()
             self.__dict__.update(state)
             raise
@@ -585,20 +590,11 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The classifier.
         """
-        state = dict(self.__dict__)
-        try:
-            fitted = self._partial_fit(X, y, classes, sample_weight)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(state)
-            raise
-        self.__dict__.update(fitted)
-        return self
-
-    def _partial_fit(self, X, y, classes, sample_weight):
         from . import _stream
 
-        return _stream.partial_fit(self, X, y, classes, sample_weight)
+        return self._all_or_nothing(
+            _stream.partial_fit, self, X, y, classes, sample_weight
+        )
 
     # ------------------------------------------------------------ predict
     def _raw_scores(self, X):

@@ -72,10 +72,7 @@ def exact_programs_ahead(jobs, n_features, n_classes, settings, sparse=False):
                 struct((n_tasks, n_neg), np.float32),
                 struct((n_tasks,), np.float32),
             )
-            if sparse:
-                _solvers.exact_program_from_first(params, n_rows, pairs, config)
-            else:
-                _solvers.exact_program(params, n_rows, n_columns, pairs, config)
+            _solvers.exact_program(params, n_rows, n_columns, pairs, config, sparse)
 
     return Background(work)
 
@@ -220,8 +217,8 @@ class _SparseCompiledObjective:
 
         config = _exact_config(settings)
         self.rows = layout.rows.matrix
-        self.program = _solvers.exact_program_from_first(
-            params, self.rows.shape[0], layout.pairs, config
+        self.program = _solvers.exact_program(
+            params, *self.rows.shape, layout.pairs, config, from_first=True
         )
         self.pairs = jax.device_put(layout.pairs)
         self.reg = np.float32(reg)

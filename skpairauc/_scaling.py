@@ -132,6 +132,21 @@ COLUMN_RULE = True
 CHUNK_ELEMENTS = 1 << 20
 
 
+def check_scale(scale):
+    """Raise if a column's scale is below :data:`SMALLEST_SCALE`: 1 / scale
+    must be a float64 number, since the fitted weights on raw inputs are the
+    trained ones divided by it."""
+    too_small = scale < SMALLEST_SCALE
+    if np.any(too_small):
+        column = int(np.argmax(too_small))
+        raise ValueError(
+            f"Column {column} of X varies only by {scale[column]:.3g}: below "
+            f"{SMALLEST_SCALE:g}, its weights on the raw scale would not be "
+            "representable in float64. Rescale that column (e.g. multiply it by "
+            "1e100) or drop it."
+        )
+
+
 def fit_standardizer(X, sample_weight, rows=None, chunk=None):
     """Weighted column means and standard deviations of ``X[rows]`` (default:
     all rows); ``sample_weight`` has one entry per row of ``X``.
@@ -171,17 +186,7 @@ def fit_standardizer(X, sample_weight, rows=None, chunk=None):
     # A column whose spread is round-off of its mean is constant.
     constant = (std <= 1e-12 * np.abs(mean)) | (std == 0)
     std[constant] = 1.0
-    # 1 / scale must be a float64 number: the fitted weights on raw inputs
-    # are the trained ones divided by it.
-    too_small = std < SMALLEST_SCALE
-    if np.any(too_small):
-        column = int(np.argmax(too_small))
-        raise ValueError(
-            f"Column {column} of X varies only by {std[column]:.3g}: below "
-            f"{SMALLEST_SCALE:g}, its weights on the raw scale would not be "
-            "representable in float64. Rescale that column (e.g. multiply it by "
-            "1e100) or drop it."
-        )
+    check_scale(std)
     if X.dtype == np.float32:
         # Rounded to float32 numbers, so that the float32 transform and the
         # fold after training use exactly the same statistics.

@@ -369,12 +369,15 @@ class _ExactProgramKey(NamedTuple):
     shapes: tuple
 
 
-def exact_program(params, n_rows, n_features, pairs, config):
+def exact_program(params, n_rows, n_features, pairs, config, from_first=False):
     """The compiled value-and-gradient of the exact objective for these shapes.
 
     The program takes flat float32 parameters (laid out as
     :func:`~skpairauc._scorers.param_shapes` of ``params``), the rows, the
     pairs and the penalty coefficient, and returns the value and gradient.
+    ``from_first`` (sparse rows): it takes the first layer's product
+    ``X @ W0`` (``(n_rows, width)`` float32) in place of the rows, and
+    returns its gradient too (:func:`_exact_value_and_grads_from_first`).
     """
     shapes = param_shapes(params)
     key = _ExactProgramKey(config, shapes)
@@ -382,30 +385,15 @@ def exact_program(params, n_rows, n_features, pairs, config):
     struct = jax.ShapeDtypeStruct
     args = (
         struct((n_params,), np.float32),
-        struct((n_rows, n_features), np.float32),
+        struct((n_rows, shapes[0][1] if from_first else n_features), np.float32),
         _specs(pairs),
         struct((), np.float32),
     )
-    return _programs.get("exact_value_and_grad", _exact_value_and_grad, key, args)
-
-
-def exact_program_from_first(params, n_rows, pairs, config):
-    """The compiled exact objective of sparse rows: as :func:`exact_program`,
-    but taking the first layer's product ``X @ W0`` (``(n_rows, width)``
-    float32) in place of the rows, and returning its gradient too."""
-    shapes = param_shapes(params)
-    key = _ExactProgramKey(config, shapes)
-    n_params = sum(int(np.prod(shape)) for shape in shapes)
-    struct = jax.ShapeDtypeStruct
-    args = (
-        struct((n_params,), np.float32),
-        struct((n_rows, shapes[0][1]), np.float32),
-        _specs(pairs),
-        struct((), np.float32),
-    )
-    return _programs.get(
-        "exact_value_and_grads_from_first",
-        _exact_value_and_grads_from_first,
-        key,
-        args,
-    )
+    if from_first:
+        name, build = (
+            "exact_value_and_grads_from_first",
+            _exact_value_and_grads_from_first,
+        )
+    else:
+        name, build = "exact_value_and_grad", _exact_value_and_grad
+    return _programs.get(name, build, key, args)

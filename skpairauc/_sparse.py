@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._layout import aligned_empty, bucket_length, task_classes
-from ._scaling import SMALLEST_SCALE, WEIGHT_FLOOR, Standardizer, column_scale
+from ._scaling import WEIGHT_FLOOR, Standardizer, check_scale, column_scale
 
 
 def is_sparse(X):
@@ -78,14 +78,7 @@ def fit_sparse_scaler(X, sample_weight, rows=None):
     empty = ~np.isfinite(low) | ((low == 0) & (high == 0))
     scale = np.where(scale > 0, scale, 1.0)
     scale[empty] = 1.0
-    too_small = scale < SMALLEST_SCALE
-    if np.any(too_small):
-        column = int(np.argmax(too_small))
-        raise ValueError(
-            f"Column {column} of X varies only by {scale[column]:.3g}: below "
-            f"{SMALLEST_SCALE:g}, its weights on the raw scale would not be "
-            "representable in float64. Rescale that column or drop it."
-        )
+    check_scale(scale)
     if X.dtype == np.float32:
         scale32 = scale.astype(np.float32)
         if np.all(np.isfinite(scale32)) and np.all(
