@@ -565,6 +565,7 @@ def test_overlapping_blas_limits_leave_the_count_as_it_was():
 def test_a_fit_advanced_in_stretches_is_the_fit_advanced_at_once(
     imbalanced, early_stopping
 ):
+    from skpairauc._device import resolve_batch
     from skpairauc._policy import resolve_policy
     from skpairauc._validation import validate_fit_inputs
 
@@ -573,7 +574,7 @@ def test_a_fit_advanced_in_stretches_is_the_fit_advanced_at_once(
         (8,), solver="adam", early_stopping=early_stopping, max_iter=12
     )
     inputs = validate_fit_inputs(est, X, y, None)
-    settings = {**est.get_params(), "alpha": 1.0}
+    settings = resolve_batch({**est.get_params(), "alpha": 1.0}, stochastic=True)
     policy = resolve_policy(
         settings, inputs.y_encoded, inputs.n_classes, 0, inputs.sample_weight
     )
