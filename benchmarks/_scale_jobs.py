@@ -171,7 +171,7 @@ SPARSE_ARMS = {
     "LogisticRegression lbfgs": ("logreg", {"solver": "lbfgs"}),
     "LogisticRegression saga": ("logreg", {"solver": "saga"}),
     "LogisticRegression liblinear": ("logreg", {"solver": "liblinear"}),
-    "SGDClassifier": ("sgd", {}),
+    "SGDClassifier": ("sgd", {"class_weight": "balanced"}),
 }
 #: Arms of the streaming rows (``partial_fit`` on every block, every pass).
 STREAM_ARMS = {
@@ -193,7 +193,8 @@ SPARSE_NNZ_PER_ROW = 50
 
 
 def _extra_estimator(family: str, settings: dict):
-    """A sparse or streaming arm's estimator; default settings otherwise."""
+    """A sparse or streaming arm's estimator: balanced class weights for the
+    peers (SGD's ``partial_fit`` gets them from the job), defaults otherwise."""
     if family == "skpairauc":
         from skpairauc import PairwiseAUCClassifier
 
@@ -201,7 +202,9 @@ def _extra_estimator(family: str, settings: dict):
     if family == "logreg":
         from sklearn.linear_model import LogisticRegression
 
-        return LogisticRegression(class_weight="balanced", **settings)
+        return LogisticRegression(
+            class_weight="balanced", random_state=SEED, **settings
+        )
     from sklearn.linear_model import SGDClassifier
 
     return SGDClassifier(loss="log_loss", random_state=SEED, **settings)

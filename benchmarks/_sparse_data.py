@@ -118,7 +118,7 @@ def tfidf_like(
     X : scipy.sparse.csr_matrix, float64, shape (n_rows, n_features)
         Raw term counts times ``idf = ln((1 + n) / (1 + df)) + 1`` (as
         ``TfidfVectorizer(smooth_idf=True)``), rows scaled to unit L2 norm
-        (empty rows stay empty); sorted indices, no duplicates.
+        (every row has at least one term); sorted indices, no duplicates.
     y : ndarray of int64, shape (n_rows,)
         ``1`` for the rows of the largest ``signal + noise``, where the signal
         is ``X`` times a weight vector that is non-zero on

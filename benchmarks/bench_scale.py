@@ -317,8 +317,9 @@ def render_extra(extra: dict, mode_name: str, mode: dict, out: Path, elapsed) ->
         f"{mode['sparse_features']:,} columns, about 50 entries per row, 1% "
         f"positives, seed 0; {N_TEST:,} more rows held out (stratified). "
         "`csr_mb`: data + indices + indptr of the training matrix.",
-        "streaming": "## Streaming: partial_fit over blocks\n\nThe dense data "
-        f"above; blocks of {mode['block_rows']:,} rows in order, {PASSES} passes, "
+        "streaming": "## Streaming: partial_fit over blocks\n\nThe dense arms' "
+        f"data (100 float32 features, 1% positives; test: {N_TEST:,} rows of seed "
+        f"1); blocks of {mode['block_rows']:,} rows in order, {PASSES} passes, "
         "`classes=[0, 1]` on every call; `fit_s`: all calls. SGDClassifier gets "
         "the balanced class weights of the first block (its `partial_fit` takes "
         'no `class_weight="balanced"`).',
@@ -327,8 +328,9 @@ def render_extra(extra: dict, mode_name: str, mode: dict, out: Path, elapsed) ->
         "# Sparse input and streaming (bench_scale.py's extra parts)",
         "",
         f"Run time {elapsed:.0f} s. Each fit in a fresh process pinned to one core "
-        "(quick mode: this process), default settings, an empty skpairauc compile "
-        "cache of the run's own (`fit_s` includes compiling). `peak_extra_mb`: "
+        "(quick mode: this process), default settings (the peers: balanced class "
+        "weights), a compile cache of the run's own, empty at first (`fit_s` "
+        "includes compiling at a configuration's first size). `peak_extra_mb`: "
         "peak RSS of the fit (high-water mark reset just before) over the RSS "
         "just before it, the data built.",
         "",

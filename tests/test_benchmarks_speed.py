@@ -263,3 +263,51 @@ def test_compile_clock_counts_backend_compiles_by_function():
     assert _measure.CompileClock.seconds() > seconds
     assert _measure.CompileClock.backend_seconds() > backend
     assert _measure.CompileClock.names["jit(bench_compile_clock_probe)"] == 1
+
+
+@pytest.fixture(scope="module")
+def sparse_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sparse")
+    return out, _run_quick("bench_sparse.py", out)
+
+
+@pytest.mark.slow
+def test_scale_quick_writes_sparse_and_streaming_rows(scale_out):
+    out, _ = scale_out
+    for part, arms in _scale_jobs.EXTRA_ARMS.items():
+        columns, rows = _read_csv(out / f"scale_{part}.csv")
+        assert columns == _scale_jobs.EXTRA_COLUMNS[part]
+        sizes = bench_scale.MODES["quick"][f"{part}_sizes"]
+        assert {(int(r["n_samples"]), r["arm"]) for r in rows} == {
+            (n, arm) for n in sizes for arm in arms
+        }
+        for row in rows:
+            assert row["status"] == "ok", row
+            assert _positive_finite(row["fit_s"]), row
+            assert 0.0 <= float(row["test_auc"]) <= 1.0
+    assert (out / "scale_sparse.md").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_sparse_quick_writes_every_arm_and_floor(sparse_out):
+    import bench_sparse
+
+    out, stdout = sparse_out
+    columns, rows = _read_csv(out / "sparse_tfidf.csv")
+    assert columns == bench_sparse.TFIDF_COLUMNS
+    assert [r["arm"] for r in rows] == bench_sparse.TFIDF_ARMS
+    for row in rows:
+        assert row["status"] == "ok", row
+        assert _positive_finite(row["fit_s"]) and _positive_finite(row["csr_mb"])
+        assert 0.0 <= float(row["test_auc"]) <= 1.0
+    columns, rows = _read_csv(out / "sparse_onehot.csv")
+    assert columns == bench_sparse.ONEHOT_COLUMNS
+    assert [r["arm"] for r in rows] == bench_sparse.ONEHOT_ARMS
+    for row in rows:
+        assert row["status"] == "ok", row
+        assert 0.0 <= float(row["cv_auc_mean"]) <= 1.0 and _positive_finite(row["cv_s"])
+    _, floors = _read_csv(out / "sparse_floors.csv")
+    assert len(floors) == 8
+    assert all(f["passed"].startswith("n/a (quick; ") for f in floors)
+    assert "not measured" not in " ".join(f["passed"] for f in floors)
+    assert (out / "sparse.md").stat().st_size > 0 and "arm" in stdout

@@ -110,9 +110,7 @@ def test_class_with_zero_total_weight_is_rejected(data, no_training):
         PairwiseAUCClassifier().fit(X, y, sample_weight=w)
 
 
-def test_a_sparse_matrix_with_an_infinity_is_refused_before_training(
-    data, no_training
-):
+def test_a_sparse_matrix_with_an_infinity_is_refused_before_training(data, no_training):
     X, y = data
     X = sp.csr_matrix(X)
     X.data[3] = np.inf
