@@ -17,6 +17,7 @@ rows per class (in the user's dtype; sparse rows as CSR), whatever the
 stream's length, plus one block and the training copy of one epoch's rows.
 """
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -38,10 +39,6 @@ class Reservoir(NamedTuple):
     y: np.ndarray
     weight: np.ndarray
     key: np.ndarray
-
-    @property
-    def n_rows(self):
-        return len(self.y)
 
     @property
     def nbytes(self):
@@ -99,10 +96,6 @@ class StreamState(NamedTuple):
     held_out: Reservoir
     rng: np.random.Generator
     total_weight: float
-
-
-class _Scaling(NamedTuple):
-    standardizer: object  # what skpairauc._prepare.finish reads
 
 
 def has_pairs(y_encoded, weight, n_classes):
@@ -245,11 +238,11 @@ def partial_fit(estimator, X, y, classes, sample_weight):
     fitted attributes as a dict (the estimator is not modified here)."""
     from sklearn.utils import check_random_state
 
-    from ._capacity import DEFAULT_ALPHA
-    from ._prepare import finish, initial_params, prepare
+    from ._policy import Policy
+    from ._prepare import initial_params, prepare
+    from ._scaling import fold
     from ._scorers import score_rows
     from ._threshold import fit_decision
-    from ._validation import validated_hidden_layer_sizes
 
     X, y_encoded, weight, classes = _validated_block(
         estimator, X, y, classes, sample_weight
@@ -286,52 +279,39 @@ def partial_fit(estimator, X, y, classes, sample_weight):
     auto = isinstance(estimator.hidden_layer_sizes, str)
     attributes = {"classes_": classes}
     base = estimator.__dict__  # the counters and choices carried on
+    hidden, alpha = _scorer(estimator, fitted, auto)
     standardizer, params = previous.standardizer, previous.params
     opt_state = previous.opt_state
-    loss, n_steps = None, 0
-    trains = has_pairs(union_y, union_w, n_classes)
-    if trains:
+    loss, n_steps, chose = None, 0, False
+    if has_pairs(union_y, union_w, n_classes):
         inputs = _fit_inputs(union_X, union_y, union_w, classes)
-        from ._policy import Policy
-
         policy = Policy(settings["solver"], np.arange(len(union_y)), None)
-        if params is None and auto and not fitted:
-            # The default's choice of scorer and penalty, on the rows at hand;
-            # the stream trains on from the chosen model.
-            chosen = estimator._fit(union_X, classes[union_y], union_w)
-            base = chosen
-            hidden, alpha = chosen["hidden_layer_sizes_"], chosen["alpha_"]
-            raw = {"coefs": chosen["coefs_"], "intercepts": chosen["intercepts_"][:-1]}
-            prepared = prepare(raw, inputs, policy, raw_params=True)
-            standardizer, params = prepared.standardizer, prepared.params
-        else:
-            if fitted:
-                hidden, alpha = estimator.hidden_layer_sizes_, estimator.alpha_
+        if params is None:
+            if auto and not fitted:
+                # The default's choice of scorer and penalty, on the rows at
+                # hand; the stream trains on from the chosen model.
+                base = estimator._fit(union_X, classes[union_y], union_w)
+                chose = True
+                hidden, alpha = base["hidden_layer_sizes_"], base["alpha_"]
+                start = {
+                    "coefs": base["coefs_"],
+                    "intercepts": base["intercepts_"][:-1],
+                }
+                from_fit = True
             else:
-                hidden = validated_hidden_layer_sizes(estimator.hidden_layer_sizes)
-                alpha = (
-                    DEFAULT_ALPHA
-                    if estimator.alpha == "auto"
-                    else float(estimator.alpha)
-                )
-            if params is None:
-                raw_params, from_fit = initial_params(
+                start, from_fit = initial_params(
                     rng,
                     hidden,
                     inputs,
                     estimator.activation,
                     estimator.__dict__ if fitted else {},
                 )
-                prepared = prepare(
-                    raw_params,
-                    inputs,
-                    policy,
-                    raw_params=from_fit,
-                    standardizer=standardizer,
-                )
-                standardizer, params = prepared.standardizer, prepared.params
-                # One shape for every call: no padded feature columns.
-                params["coefs"][0] = params["coefs"][0][:n_features]
+            prepared = prepare(start, inputs, policy, from_fit, standardizer)
+            standardizer = prepared.standardizer
+            # One shape for every call: no padded feature columns.
+            params = prepared.params
+            params["coefs"][0] = params["coefs"][0][:n_features]
+        if not chose:  # the call that chose keeps the chosen fit's model
             settings["alpha"] = alpha
             state = StreamState(
                 standardizer,
@@ -346,37 +326,13 @@ def partial_fit(estimator, X, y, classes, sample_weight):
             params, opt_state, loss, n_steps = train_epoch(
                 state, inputs, settings, seed, n_features
             )
-        params = {
-            "coefs": [params["coefs"][0][:n_features], *params["coefs"][1:]],
-            "intercepts": params["intercepts"],
-        }
-    else:
-        # No pairs yet: keep the rows; the model is the initial one.
-        if not fitted and params is None:
-            import warnings
-
-            warnings.warn(
-                "partial_fit: the rows seen so far lack a class, so no pair can be "
-                "formed yet; they are kept, and training starts at the first call "
-                "that brings rows of every class.",
-                UserWarning,
-                stacklevel=4,
-            )
-        hidden = (
-            estimator.hidden_layer_sizes_
-            if fitted
-            else (
-                ()
-                if auto
-                else validated_hidden_layer_sizes(estimator.hidden_layer_sizes)
-            )
-        )
-        alpha = (
-            estimator.alpha_
-            if fitted
-            else (
-                DEFAULT_ALPHA if estimator.alpha == "auto" else float(estimator.alpha)
-            )
+    elif not fitted and params is None:
+        warnings.warn(
+            "partial_fit: the rows seen so far lack a class, so no pair can be "
+            "formed yet; they are kept, and training starts at the first call "
+            "that brings rows of every class.",
+            UserWarning,
+            stacklevel=4,
         )
 
     # The reservoirs take the block's rows.
@@ -413,8 +369,9 @@ def partial_fit(estimator, X, y, classes, sample_weight):
             {},
         )[0]
         coefs = [np.asarray(W, np.float64) for W in raw["coefs"]]
-        intercepts = [np.asarray(b, np.float64) for b in raw["intercepts"]]
         n_tasks = 1 if n_classes == 2 else n_classes
+        intercepts = [np.asarray(b, np.float64) for b in raw["intercepts"]]
+        intercepts.append(np.zeros(n_tasks))  # the output layer's
         return {
             **attributes,
             **_model_attributes(estimator, base, hidden, alpha, coefs, intercepts),
@@ -422,21 +379,16 @@ def partial_fit(estimator, X, y, classes, sample_weight):
             "calibration_coef_": np.ones(n_tasks),
             "calibration_intercept_": np.zeros(n_tasks),
         }
-    raw = finish(params, _Scaling(standardizer), n_features)
+    raw = fold(params, standardizer)
     coefs, intercepts = raw["coefs"], raw["intercepts"]
     # The decision: on the held-out reservoir when it has every class.
-    source = (
-        held_out
-        if has_pairs(held_out.y, held_out.weight, n_classes)
-        else Reservoir(union_X, union_y, union_w, None)
-    )
-    decision_inputs = _fit_inputs(source.X, source.y, source.weight, classes)
-    scores = score_rows(
-        {"coefs": coefs, "intercepts": intercepts}, source.X, estimator.activation
-    )
+    if has_pairs(held_out.y, held_out.weight, n_classes):
+        union_X, union_y, union_w = held_out.X, held_out.y, held_out.weight
+    decision_inputs = _fit_inputs(union_X, union_y, union_w, classes)
+    scores = score_rows(raw, union_X, estimator.activation)
     decision = fit_decision(
         scores,
-        source.y,
+        union_y,
         decision_inputs.sample_weight,
         estimator.threshold,
         decision_inputs.weight_unit,
@@ -461,6 +413,20 @@ def partial_fit(estimator, X, y, classes, sample_weight):
         }
     )
     return attributes
+
+
+def _scorer(estimator, fitted, auto):
+    """The scorer and penalty of the stream: the fitted ones (a previous call
+    or ``fit``), else the parameters (before ``"auto"`` has chosen: the
+    linear scorer, a placeholder until a call has rows of every class)."""
+    from ._capacity import DEFAULT_ALPHA
+    from ._validation import validated_hidden_layer_sizes
+
+    if fitted:
+        return estimator.hidden_layer_sizes_, estimator.alpha_
+    hidden = () if auto else validated_hidden_layer_sizes(estimator.hidden_layer_sizes)
+    alpha = DEFAULT_ALPHA if estimator.alpha == "auto" else float(estimator.alpha)
+    return hidden, alpha
 
 
 def _model_attributes(
