@@ -63,7 +63,12 @@ pygments_style = "sphinx"
 
 # -- autodoc / autosummary / numpydoc ---------------------------------------
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+# Inherited members are documented except scikit-learn's (partial_fit comes
+# from skpairauc's StreamingMixin).
+autodoc_default_options = {
+    "members": True,
+    "inherited-members": "ClassifierMixin,BaseEstimator",
+}
 autodoc_typehints = "none"
 # numpydoc's own member tables would repeat autosummary's and pull in the
 # inherited scikit-learn methods, whose docstrings link into sklearn's docs.

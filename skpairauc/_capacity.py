@@ -22,13 +22,13 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 
 from ._monitor import scores_auc, soft_auc
 from ._policy import resolve_policy
 from ._scorers import score_rows
-from ._sparse import is_sparse
 from ._threads import Background, parallel_map
 
 # The scorer grid of "auto": a linear scorer and an MLP with one hidden layer.
@@ -36,12 +36,9 @@ AUTO_HIDDEN = ((), (64,))
 # The penalties tried with "auto" alpha, per scorer: a linear scorer needs a
 # wide range; an MLP on imbalanced tables was never best below 1.
 AUTO_ALPHAS = {(): (10.0, 0.1), (64,): (10.0, 1.0)}
-# "auto" tries the MLP only up to this many features. Wider data (text, one-hot
-# columns of many levels) gives it a first layer of 64 weights per feature,
-# whose optimiser state alone costs more per step than a linear fit: on
-# 40,000 TF-IDF rows of 100,000 columns the default's cross-validation took
-# 465 s against 5.6 s for the linear scorer alone, for a held-out ROC AUC of
-# 0.821 against 0.815 (see benchmarks/README.md).
+# "auto" tries the MLP only up to this many features: on wider data (text,
+# one-hot columns of many levels) its first layer of 64 weights per feature
+# costs far more than it gains (see benchmarks/README.md, issue 22).
 AUTO_MLP_MAX_FEATURES = 4096
 # With an explicit hidden_layer_sizes, alpha="auto" means this value.
 DEFAULT_ALPHA = 1.0
@@ -182,7 +179,7 @@ def cross_validate(grid, inputs, settings, seed, train, policy, n_jobs):
     if jobs and policy.solver == "lbfgs":
         jobs.append((hiddens[-1], inputs.y_encoded[weighted]))
     ahead = _exact.exact_programs_ahead(
-        jobs, inputs.X.shape[1], inputs.n_classes, settings, is_sparse(inputs.X)
+        jobs, inputs.X.shape[1], inputs.n_classes, settings, issparse(inputs.X)
     )
 
     def fold_score(i, k):

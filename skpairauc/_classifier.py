@@ -16,8 +16,7 @@ from scipy.special import expit, log_expit, logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._capacity import Candidate, candidates, select_and_train
 from ._device import resolve_batch
@@ -27,12 +26,12 @@ from ._optimizers import EXACT_SOLVERS, OPTIMIZERS
 from ._policy import resolve_policy
 from ._prepare import initial_params
 from ._scorers import ACTIVATIONS, score_rows
-from ._sparse import as_csr, is_sparse
+from ._stream import StreamingMixin
 from ._threads import effective_n_jobs, one_blas_thread
 from ._threshold import THRESHOLD_STRATEGIES, fit_decision
 from ._validation import (
-    SPARSE_FORMATS,
     validate_fit_inputs,
+    validated_data,
     validated_hidden_layer_sizes,
     warn_about_the_data,
 )
@@ -45,7 +44,7 @@ def _normalised_log_proba(logits):
     return log_proba - logsumexp(log_proba, axis=1, keepdims=True)
 
 
-class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
+class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
     """Classifier trained to maximise ROC AUC with a pairwise ranking loss.
 
     A scorer (linear, or a multi-layer perceptron) is trained on
@@ -386,15 +385,6 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def __sizeof__(self):
-        # The partial_fit reservoirs dominate a streaming model's size; dask
-        # reads it to decide whether to move the model or the data.
-        stream = self.__dict__.get("_stream")
-        extra = 0
-        if stream is not None:
-            extra = stream.reservoir.nbytes + stream.held_out.nbytes
-        return object.__sizeof__(self) + extra
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
@@ -547,55 +537,6 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             "calibration_intercept_": decision.calibration_intercept,
         }
 
-    # ------------------------------------------------------- partial_fit
-    def _check_solver(self):
-        if self.solver == "lbfgs":
-            raise AttributeError(
-                "partial_fit is only available for stochastic solvers ('auto', "
-                f"'adam', 'sgd'), not for solver={self.solver!r}."
-            )
-        return True
-
-    @available_if(_check_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Train on one block of a stream: one epoch of the stochastic solver.
-
-        The block's rows are paired with a bounded reservoir of earlier rows
-        of every class, so a block of one class still trains; the threshold
-        and the probability map are refitted on a bounded reservoir of
-        held-out rows (a ``validation_fraction`` of each block). See
-        :ref:`partial_fit` for the semantics and the memory bound.
-
-        ``solver`` must be stochastic ("auto" means "adam"). With
-        ``hidden_layer_sizes="auto"`` the scorer and penalty are chosen, as
-        ``fit`` chooses them, on the rows at hand at the first call that has
-        rows of every class, and trained on from there; later calls keep that
-        choice. After ``fit``, ``partial_fit`` continues from the fitted model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The block's rows. Not modified.
-        y : array-like of shape (n_samples,)
-            Their labels, each one of ``classes``.
-        classes : array-like of shape (n_classes,), default=None
-            Every class of the stream: required on the first call (unless the
-            estimator was fitted), and if given later, the same.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative row weights (a weight ``k`` counts as ``k`` rows).
-
-        Returns
-        -------
-        self : object
-            The classifier.
-        """
-        from . import _stream
-
-        return self._all_or_nothing(
-            _stream.partial_fit, self, X, y, classes, sample_weight
-        )
-
     # ------------------------------------------------------------ predict
     def _raw_scores(self, X):
         params = {"coefs": self.coefs_, "intercepts": self.intercepts_[:-1]}
@@ -617,15 +558,7 @@ class PairwiseAUCClassifier(ClassifierMixin, BaseEstimator):
             Multiclass: the one-vs-rest log-odds of each class.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=SPARSE_FORMATS,
-            dtype=[np.float64, np.float32],
-            reset=False,
-        )
-        if is_sparse(X):
-            X = as_csr(X)
+        X = validated_data(self, X, reset=False)
         logits = (
             self._raw_scores(X) * self.calibration_coef_ + self.calibration_intercept_
         )

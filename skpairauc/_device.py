@@ -2,9 +2,7 @@
 
 A CPU core runs a small step fast and a large one slowly; a GPU runs a step
 of millions of pairs in about the time of a small one, so small steps leave
-it idle (``benchmarks/results/device_gpu.md``: 128 x 384-row steps of a
-linear scorer ran at 27,000 steps/s on an H100, and the 1e6 x 100 fit took
-6.8 s against 2.2 s on one CPU core). The device's profile sets the default
+it idle (``benchmarks/results/device_gpu.md``). The device's profile sets the default
 batch of the stochastic solvers (``n_pos_per_batch="auto"``,
 ``n_neg_per_batch="auto"``) and how many pairs ``solver="auto"`` still fits
 exactly. Reading the device imports JAX, so it is read only by fits that run
@@ -29,10 +27,9 @@ PROFILES = {
     # step that still runs near one core's peak rate per pair, and the
     # largest exact problem whose L-BFGS fit takes seconds.
     "cpu": DeviceProfile(128, 384, 2**24),
-    # Not yet measured on a device (no GPU was lent when this was written):
-    # 4 million pairs per step and 2**28 pairs per exact evaluation, sized so
-    # that a step or an evaluation is milliseconds at a GPU's rate of about
-    # 1e11 pair terms per second. benchmarks/bench_device.py checks them.
+    # Sized, not yet measured: a step (4 million pairs) or an exact
+    # evaluation (2**28 pairs) of milliseconds at a GPU's rate of about 1e11
+    # pair terms per second; benchmarks/bench_device.py checks them.
     "gpu": DeviceProfile(1024, 4096, 2**28),
 }
 PROFILES["tpu"] = PROFILES["gpu"]

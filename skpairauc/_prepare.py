@@ -5,11 +5,12 @@ standardised and padded inputs, the penalty, and the result on raw inputs."""
 from typing import NamedTuple
 
 import numpy as np
+from scipy.sparse import issparse
 
 from ._layout import bucket_length, feature_bucket
 from ._scaling import fit_standardizer, fold, unfold
 from ._scorers import init_scorer
-from ._sparse import fit_sparse_scaler, is_sparse
+from ._sparse import fit_sparse_scaler
 
 
 class SolverResult(NamedTuple):
@@ -58,7 +59,7 @@ def prepare(params, inputs, policy, raw_params, standardizer=None):
 def standardizer_for(inputs, policy):
     """The scaling of a fit's training rows: standardisation for dense ``X``,
     scaling without centring for sparse ``X`` (:mod:`skpairauc._sparse`)."""
-    fit = fit_sparse_scaler if is_sparse(inputs.X) else fit_standardizer
+    fit = fit_sparse_scaler if issparse(inputs.X) else fit_standardizer
     return fit(
         inputs.X,
         inputs.sample_weight,
@@ -69,7 +70,7 @@ def standardizer_for(inputs, policy):
 def column_count(inputs, policy):
     """Columns of the training copy: padded for dense ``X`` (see
     :func:`~skpairauc._layout.feature_bucket`), not for sparse ``X``."""
-    if is_sparse(inputs.X):
+    if issparse(inputs.X):
         return inputs.X.shape[1]
     return feature_bucket(inputs.X.shape[1], bucket_length(len(policy.train)))
 

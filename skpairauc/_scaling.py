@@ -105,8 +105,6 @@ def column_scale(mean, std, low, high, zero_fraction):
 
     See :ref:`sparse` for the numbers that chose this rule.
     """
-    if not COLUMN_RULE:
-        return std
     largest = np.maximum(np.abs(low), np.abs(high))
     # Bhatia-Davis: a variance of (mean - min) * (max - mean) puts all the
     # weight on the two extremes, so the column takes two values.
@@ -124,9 +122,6 @@ SMALLEST_SCALE = 1e-290
 # out that sgd diverges on them (see benchmarks/README.md). The objective keeps
 # the exact weights.
 WEIGHT_FLOOR = 0.1
-# Whether column_scale's rule applies (False: every column by its standard
-# deviation, the rule before it; kept for the study that compares them).
-COLUMN_RULE = True
 # Elements of X per chunk of the statistics' pass: 4 MiB of float32, which
 # stays in cache (larger chunks are slower; see benchmarks/README.md).
 CHUNK_ELEMENTS = 1 << 20

@@ -246,6 +246,7 @@ def _epoch_args(params, opt_state, rows, n_tasks, config):
     width = draws_width(
         config.n_pos_per_batch, config.n_neg_per_batch, config.uniform_weights
     )
+    # Rows of the layout: a dense array's, or one fewer than CSR's indptr.
     n_rows = (rows[0].shape[0] - 1) if isinstance(rows, tuple) else rows.shape[0]
     return (
         params,

@@ -21,15 +21,13 @@ from ._layout import aligned_empty, bucket_length, task_classes
 from ._scaling import WEIGHT_FLOOR, Standardizer, check_scale, column_scale
 
 
-def is_sparse(X):
-    return sp.issparse(X)
-
-
-def as_csr(X):
-    """``X`` as a CSR matrix with sorted, int32 (or int64 when too long)
-    indices; the user's matrix is never modified (a copy is made whenever a
-    conversion is needed)."""
-    X = sp.csr_matrix(X)  # no copy for a csr_matrix; csr_array -> matrix view
+def csr_if_sparse(X):
+    """Sparse ``X`` as a CSR matrix with sorted indices (the user's matrix is
+    never modified: a copy is made whenever a conversion is needed); dense
+    ``X`` as it is."""
+    if not sp.issparse(X):
+        return X
+    X = sp.csr_matrix(X)  # no copy for a csr_matrix or a csr_array
     if not X.has_sorted_indices:
         X = X.copy()
         X.sort_indices()
@@ -71,7 +69,8 @@ def fit_sparse_scaler(X, sample_weight, rows=None):
     high = np.full(X.shape[1], -np.inf)
     np.minimum.at(low, kept.indices[: kept.nnz], kept.data[: kept.nnz])
     np.maximum.at(high, kept.indices[: kept.nnz], kept.data[: kept.nnz])
-    has_zeros = np.diff(sp.csc_matrix(kept).indptr) < kept.shape[0]
+    stored_rows = np.bincount(kept.indices[: kept.nnz], minlength=X.shape[1])
+    has_zeros = stored_rows < kept.shape[0]
     low = np.where(has_zeros, np.minimum(low, 0.0), low)
     high = np.where(has_zeros, np.maximum(high, 0.0), high)
     scale = column_scale(mean, std, low, high, zero_fraction)
@@ -111,6 +110,14 @@ class SparseRows(NamedTuple):
 _COPY_BLOCK_NNZ = 1 << 20
 
 
+def buffer_layout(nnz, n_columns):
+    """The index dtype and the bucketed buffer length of a training copy of
+    ``nnz`` non-zeros in ``n_columns`` columns (what the programs' shapes
+    are made of)."""
+    fits = max(nnz, n_columns) < np.iinfo(np.int32).max
+    return (np.int32 if fits else np.int64), bucket_length(max(nnz, 1))
+
+
 def sparse_padded_rows(X, rows, n_padded, standardizer=None, dtype=np.float32):
     """``X[rows]`` (CSR) scaled by ``standardizer`` (its mean is zero), as a
     :class:`SparseRows` of ``n_padded`` rows in ``dtype``; copied in row
@@ -121,11 +128,8 @@ def sparse_padded_rows(X, rows, n_padded, standardizer=None, dtype=np.float32):
     np.cumsum(lengths, out=indptr[1 : len(rows) + 1])
     indptr[len(rows) + 1 :] = indptr[len(rows)]
     nnz = int(indptr[-1])
-    index_dtype = (
-        np.int32 if max(nnz, X.shape[1]) < np.iinfo(np.int32).max else np.int64
-    )
+    index_dtype, n_buffer = buffer_layout(nnz, X.shape[1])
     indptr = indptr.astype(index_dtype)
-    n_buffer = bucket_length(max(nnz, 1))
     indices = aligned_empty((n_buffer,), index_dtype)
     data = aligned_empty((n_buffer,), dtype)
     inverse = None if standardizer is None else 1.0 / standardizer.scale

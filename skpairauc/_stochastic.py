@@ -6,6 +6,7 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.exceptions import ConvergenceWarning
 
 from ._layout import (
@@ -30,7 +31,7 @@ from ._prepare import (
     weighted_rows,
 )
 from ._scorers import to_numpy
-from ._sparse import batch_nnz_budget, is_sparse
+from ._sparse import batch_nnz_budget, buffer_layout
 from ._threads import Background
 
 
@@ -112,7 +113,7 @@ def stochastic_config(inputs, policy, settings):
 
 def _sparse_budget(inputs, policy, settings):
     """The most non-zeros of a step's batch (sparse ``X``), or 0 (dense)."""
-    if not is_sparse(inputs.X):
+    if not issparse(inputs.X):
         return 0
     return batch_nnz_budget(
         inputs.X,
@@ -129,11 +130,10 @@ def _rows_spec(inputs, policy, n_columns):
     import jax
 
     n_padded = bucket_length(len(policy.train))
-    if not is_sparse(inputs.X):
+    if not issparse(inputs.X):
         return jax.ShapeDtypeStruct((n_padded, n_columns), np.float32)
     nnz = int(np.diff(inputs.X.indptr)[policy.train].sum())
-    index = np.int32 if max(nnz, n_columns) < np.iinfo(np.int32).max else np.int64
-    n_buffer = bucket_length(max(nnz, 1))
+    index, n_buffer = buffer_layout(nnz, n_columns)
     return (
         jax.ShapeDtypeStruct((n_padded + 1,), index),
         jax.ShapeDtypeStruct((n_buffer,), index),

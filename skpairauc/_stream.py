@@ -22,6 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import _fit_context
+from sklearn.utils.metaestimators import available_if
 
 from ._device import resolve_batch
 
@@ -166,10 +168,9 @@ def _validated_block(estimator, X, y, classes, sample_weight):
     """The block's rows, encoded labels and weights, and the classes; sets
     ``n_features_in_`` on the first call. Raises before any work."""
     from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import _check_sample_weight, validate_data
+    from sklearn.utils.validation import _check_sample_weight
 
-    from ._sparse import as_csr, is_sparse
-    from ._validation import SPARSE_FORMATS, label
+    from ._validation import label, validated_data
 
     if estimator.solver == "lbfgs":
         raise ValueError(
@@ -183,16 +184,7 @@ def _validated_block(estimator, X, y, classes, sample_weight):
             "classes must be passed on the first call to partial_fit: every "
             "class of the stream, since a block may lack some."
         )
-    X, y = validate_data(
-        estimator,
-        X,
-        y,
-        reset=first,
-        accept_sparse=SPARSE_FORMATS,
-        dtype=[np.float64, np.float32],
-    )
-    if is_sparse(X):
-        X = as_csr(X)
+    X, y = validated_data(estimator, X, y, reset=first)
     if classes is not None:
         classes = np.asarray(classes)
         check_classification_targets(classes)
@@ -233,7 +225,7 @@ def _fit_inputs(X, y_encoded, weight, classes):
     return FitInputs(X, y_encoded, classes, normalized, unit)
 
 
-def partial_fit(estimator, X, y, classes, sample_weight):
+def fit_block(estimator, X, y, classes, sample_weight):
     """The work of :meth:`PairwiseAUCClassifier.partial_fit`; returns the
     fitted attributes as a dict (the estimator is not modified here)."""
     from sklearn.utils import check_random_state
@@ -460,3 +452,62 @@ def _model_attributes(
         "validation_scores_": None,
         "best_validation_score_": None,
     }
+
+
+class StreamingMixin:
+    """``partial_fit`` of :class:`~skpairauc.PairwiseAUCClassifier` (which
+    provides ``_all_or_nothing`` and ``_fit``), and the estimator's size with
+    its reservoirs."""
+
+    def __sizeof__(self):
+        # The partial_fit reservoirs dominate a streaming model's size; dask
+        # reads it to decide whether to move the model or the data.
+        stream = self.__dict__.get("_stream")
+        extra = 0
+        if stream is not None:
+            extra = stream.reservoir.nbytes + stream.held_out.nbytes
+        return object.__sizeof__(self) + extra
+
+    def _check_solver(self):
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for stochastic solvers ('auto', "
+                f"'adam', 'sgd'), not for solver={self.solver!r}."
+            )
+        return True
+
+    @available_if(_check_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train on one block of a stream: one epoch of the stochastic solver.
+
+        The block's rows are paired with a bounded reservoir of earlier rows
+        of every class, so a block of one class still trains; the threshold
+        and the probability map are refitted on a bounded reservoir of
+        held-out rows (a ``validation_fraction`` of each block). See
+        :ref:`partial_fit` for the semantics and the memory bound.
+
+        ``solver`` must be stochastic ("auto" means "adam"). With
+        ``hidden_layer_sizes="auto"`` the scorer and penalty are chosen, as
+        ``fit`` chooses them, on the rows at hand at the first call that has
+        rows of every class, and trained on from there; later calls keep that
+        choice. After ``fit``, ``partial_fit`` continues from the fitted model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The block's rows. Not modified.
+        y : array-like of shape (n_samples,)
+            Their labels, each one of ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the stream: required on the first call (unless the
+            estimator was fitted), and if given later, the same.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights (a weight ``k`` counts as ``k`` rows).
+
+        Returns
+        -------
+        self : object
+            The classifier.
+        """
+        return self._all_or_nothing(fit_block, self, X, y, classes, sample_weight)

@@ -9,10 +9,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._scaling import normalized_weights
-from ._sparse import as_csr, is_sparse
+from ._sparse import csr_if_sparse
 
-# The sparse formats taken as they are (others are converted to CSR by
-# validate_data; CSC and COO are converted to CSR after it).
+# The sparse formats validate_data passes through (it converts others to
+# CSR); csr_if_sparse then makes every one CSR.
 SPARSE_FORMATS = ("csr", "csc", "coo")
 
 
@@ -68,19 +68,26 @@ def validated_hidden_layer_sizes(sizes):
     return tuple(int(s) for s in sizes)
 
 
-def validate_fit_inputs(estimator, X, y, sample_weight):
-    """Validate ``fit``'s arguments; sets ``n_features_in_`` (and
-    ``feature_names_in_``) on ``estimator`` as ``validate_data`` does."""
-    X, y = validate_data(
+def validated_data(estimator, X, y="no_validation", **kwargs):
+    """``validate_data`` as the estimator calls it (float32 or float64, dense
+    or sparse), with sparse ``X`` as CSR; ``kwargs`` go to ``validate_data``."""
+    out = validate_data(
         estimator,
         X,
         y,
         accept_sparse=SPARSE_FORMATS,
         dtype=[np.float64, np.float32],
-        ensure_min_samples=2,
+        **kwargs,
     )
-    if is_sparse(X):
-        X = as_csr(X)
+    if isinstance(out, tuple):
+        return (csr_if_sparse(out[0]), out[1])
+    return csr_if_sparse(out)
+
+
+def validate_fit_inputs(estimator, X, y, sample_weight):
+    """Validate ``fit``'s arguments; sets ``n_features_in_`` (and
+    ``feature_names_in_``) on ``estimator`` as ``validate_data`` does."""
+    X, y = validated_data(estimator, X, y, ensure_min_samples=2)
     if y.dtype.kind not in "iu":
         # Integer labels in one column are always binary or multiclass.
         check_classification_targets(y)

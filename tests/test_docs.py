@@ -114,6 +114,16 @@ def test_api_page_for_every_public_name(html_dir, name):
         assert "Parameters" in html
 
 
+def test_the_estimator_page_documents_its_methods(html_dir):
+    page = html_dir / "generated" / "skpairauc.PairwiseAUCClassifier.html"
+    html = page.read_text(encoding="utf-8")
+    methods = ["fit", "partial_fit", "decision_function", "predict", "predict_proba"]
+    for method in methods:
+        assert f'id="skpairauc.PairwiseAUCClassifier.{method}"' in html
+    # scikit-learn's own methods are left to its documentation.
+    assert 'id="skpairauc.PairwiseAUCClassifier.get_params"' not in html
+
+
 def test_api_names_match_the_package():
     import skpairauc
 

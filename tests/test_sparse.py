@@ -201,6 +201,15 @@ def test_sparse_multiclass_and_weights():
         weighted = PairwiseAUCClassifier(hidden_layer_sizes=(), random_state=0)
         weighted.fit(X, y, sample_weight=weight)
     assert weighted.predict(X).shape == (900,)
+    # A weight of 2 is a repeated row, on sparse rows too (to L-BFGS's stopping
+    # tolerance: the two fits stop at nearby iterates).
+    twice = np.flatnonzero(weight == 2)
+    repeated = PairwiseAUCClassifier(hidden_layer_sizes=(), random_state=0).fit(
+        sp.vstack([X, X[twice]]), np.r_[y, y[twice]]
+    )
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-5, atol=1e-8
+    )
 
 
 def test_a_sparse_matrix_with_a_nan_is_refused():
