@@ -191,7 +191,7 @@ def cross_validate(grid, inputs, settings, seed, train, policy, n_jobs):
         y_held_out = inputs.y_encoded[test_rows]
         w_held_out = inputs.sample_weight[test_rows]
         return (
-            scores_auc(held_out, y_held_out, w_held_out),
+            scores_auc(held_out, y_held_out, w_held_out, max_fpr=settings["max_fpr"]),
             scores_auc(held_out, y_held_out, w_held_out, soft_auc),
         )
 

@@ -73,20 +73,36 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
             default="logistic"
         Pairwise surrogate loss of the score difference ``d``; see
         :func:`logistic_pairwise_loss` and its siblings.
+        The "square", "squared_hinge" and "hinge" losses are summed over all
+        pairs exactly in ``O(n log n)`` (one sort of the scores, see
+        :ref:`sorted_losses`), so their exact solver scales to millions of
+        rows.
     margin : float, default=1.0
         Margin of the "squared_hinge", "hinge" and "square" losses.
+    max_fpr : float in (0, 1] or None, default=None
+        Train for the one-way partial ROC AUC over false-positive rates
+        ``[0, max_fpr]`` (``roc_auc_score(..., max_fpr=max_fpr)``): the loss
+        counts only the pairs of the highest-scoring negatives, exactly at
+        each L-BFGS iteration, or within each batch for the stochastic
+        solvers. The capacity choice and early stopping then read the
+        standardised partial AUC. None: the full ROC AUC. See
+        :ref:`partial_auc`.
     solver : {"auto", "lbfgs", "adam", "sgd"}, default="auto"
         - "lbfgs": the exact objective over all positive-negative pairs,
-          computed in tiles, minimised deterministically by L-BFGS (on the
-          host, each value and gradient one compiled call).
+          minimised deterministically by L-BFGS: computed in tiles (each
+          value and gradient one compiled call), or by one sort in
+          ``O(n log n)`` for the sort-based losses.
         - "adam", "sgd": stochastic; each step draws ``n_pos_per_batch``
           positives and ``n_neg_per_batch`` negatives (with probability
           proportional to sample weight), scores each once and averages the
           loss over all cross pairs.
         - "auto": "lbfgs" when the number of pairs is at most ``2**24`` on
-          a CPU (``2**28`` on a GPU: where an exact fit takes seconds) and
-          neither ``dropout`` nor ``early_stopping=True`` is asked for;
-          "adam" otherwise.
+          a CPU (``2**28`` on a GPU: where an exact fit takes seconds), or,
+          for the sort-based losses ("square", "squared_hinge", "hinge"),
+          the rows are at most ``2**22`` for a linear scorer
+          (``hidden_layer_sizes=()``) and ``2**15`` otherwise; and neither
+          ``dropout`` nor ``early_stopping=True`` is asked for. "adam"
+          otherwise.
     alpha : "auto" or float, default="auto"
         Strength of the L2 penalty ``alpha / 2 * ||W||^2`` on the weights (not
         the biases) of the scorer on standardised features, divided by the
@@ -310,6 +326,7 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "loss": [StrOptions(set(LOSSES))],
         "margin": [Interval(Real, 0, None, closed="neither")],
+        "max_fpr": [None, Interval(Real, 0, 1, closed="right")],
         "solver": [StrOptions({"auto", *EXACT_SOLVERS, *OPTIMIZERS})],
         "alpha": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "n_pos_per_batch": [
@@ -345,6 +362,7 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
         *,
         loss="logistic",
         margin=1.0,
+        max_fpr=None,
         solver="auto",
         alpha="auto",
         n_pos_per_batch="auto",
@@ -367,6 +385,7 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
         self.activation = activation
         self.loss = loss
         self.margin = margin
+        self.max_fpr = max_fpr
         self.solver = solver
         self.alpha = alpha
         self.n_pos_per_batch = n_pos_per_batch
@@ -454,7 +473,7 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
         # compiles or runs a program.
         from . import _training
 
-        if not _training.runs_without_jax(inputs, policy):
+        if not _training.runs_without_jax(inputs, policy, self.loss):
             check_not_forked_after_jax()
             note_jax_started()
 

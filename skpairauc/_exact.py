@@ -28,7 +28,13 @@ def _exact_config(settings):
         activation=settings["activation"],
         loss=settings["loss"],
         margin=float(settings["margin"]),
+        max_fpr=_max_fpr(settings),
     )
+
+
+def _max_fpr(settings):
+    max_fpr = settings.get("max_fpr")
+    return None if max_fpr is None else float(max_fpr)
 
 
 def exact_programs_ahead(jobs, n_features, n_classes, settings, sparse=False):
@@ -46,7 +52,7 @@ def exact_programs_ahead(jobs, n_features, n_classes, settings, sparse=False):
     jobs = [
         (hidden, y_train)
         for hidden, y_train in jobs
-        if not _host_objective.runs_on_host(y_train, n_classes)
+        if not _host_objective.runs_on_host(y_train, n_classes, settings["loss"])
     ]
     if not jobs:
         return Background(lambda: None)
@@ -84,12 +90,15 @@ def exact_programs_ahead(jobs, n_features, n_classes, settings, sparse=False):
 EXACT_FTOL_PER_TOL = 1e-2
 
 
-def train_exact(prepared, inputs, policy, settings):
+def train_exact(prepared, inputs, policy, settings, warm_start=False):
     """Minimise the exact all-pairs objective with a small L-BFGS on the
-    host, each value and gradient from one compiled program, or, on small
-    data, from the NumPy objective of :mod:`skpairauc._host_objective`."""
+    host, each value and gradient from one compiled program, or from the
+    NumPy objective of :mod:`skpairauc._host_objective` (small data, and the
+    losses with a sort-based sum). With ``max_fpr``, a new fit first
+    minimises the full-AUC objective and starts the partial AUC's from there
+    (``n_iter`` and the curve are the partial AUC's)."""
     on_host = _host_objective.runs_on_host(
-        inputs.y_encoded[policy.train], inputs.n_classes
+        inputs.y_encoded[policy.train], inputs.n_classes, settings["loss"]
     )
     layout = exact_layout(
         inputs.X,
@@ -105,37 +114,53 @@ def train_exact(prepared, inputs, policy, settings):
     params = prepared.params
     reg = penalty_strength(settings["alpha"], layout.total_weight, inputs.weight_unit)
     sparse = isinstance(layout.rows, SparseRows)
-    if on_host:
-        objective = _host_objective.HostObjective(
-            layout.rows.matrix if sparse else layout.rows,
-            layout.pairs,
-            param_shapes(params),
-            settings["activation"],
-            settings["loss"],
-            float(settings["margin"]),
-            reg,
-        )
-    elif sparse:
-        objective = _SparseCompiledObjective(params, layout, settings, reg)
-    else:
-        objective = _CompiledObjective(params, layout, settings, reg)
 
-    def value_and_grad(theta):
-        value, grad = objective(theta)
-        if not np.all(np.isfinite(grad)):
-            value = np.inf
-        return value, grad
+    def minimize(theta, max_fpr):
+        fit_settings = {**settings, "max_fpr": max_fpr}
+        if on_host:
+            objective = _host_objective.HostObjective(
+                layout.rows.matrix if sparse else layout.rows,
+                layout.pairs,
+                param_shapes(params),
+                settings["activation"],
+                settings["loss"],
+                float(settings["margin"]),
+                reg,
+                max_fpr,
+            )
+        elif sparse:
+            objective = _SparseCompiledObjective(params, layout, fit_settings, reg)
+        else:
+            objective = _CompiledObjective(params, layout, fit_settings, reg)
+
+        def value_and_grad(theta):
+            value, grad = objective(theta)
+            if not np.all(np.isfinite(grad)):
+                value = np.inf
+            return value, grad
+
+        try:
+            return _lbfgs.minimize(
+                value_and_grad,
+                theta,
+                max_iter=settings["max_iter"],
+                gtol=settings["tol"],
+                ftol=settings["tol"] * EXACT_FTOL_PER_TOL,
+            )
+        finally:
+            if not on_host:
+                objective.close()
 
     max_iter = settings["max_iter"]
-    result = _lbfgs.minimize(
-        value_and_grad,
-        flatten(params),
-        max_iter=max_iter,
-        gtol=settings["tol"],
-        ftol=settings["tol"] * EXACT_FTOL_PER_TOL,
-    )
-    if not on_host:
-        objective.close()
+    max_fpr = _max_fpr(settings)
+    theta = flatten(params)
+    if max_fpr is not None and not warm_start:
+        # The partial AUC's pairs depend on the ranking: at the initial
+        # weights (all scores tied, for a linear scorer) any choice of top
+        # negatives is arbitrary and L-BFGS stalls on it. Start from the
+        # full-AUC solution, whose top negatives are meaningful.
+        theta = minimize(theta, None).x
+    result = minimize(theta, max_fpr)
     theta, n_iter, curve = result.x, result.n_iter, result.curve
     start = curve[0]
     if not np.isfinite(start):

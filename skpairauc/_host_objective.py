@@ -18,6 +18,7 @@ from scipy.sparse import issparse
 from ._layout import task_classes
 from ._losses import pair_block_sums, value_and_derivative
 from ._scorers import ACTIVATIONS, l2_penalty, unflatten
+from ._sorted import SORTED_LOSSES, sorted_pair_sums, top_negative_weights
 
 # The host objective serves fits whose largest task has at most this many
 # pairs: the compiled program's dense regime (skpairauc._objective
@@ -26,9 +27,13 @@ from ._scorers import ACTIVATIONS, l2_penalty, unflatten
 HOST_MAX_PAIRS = 512 * 512
 
 
-def runs_on_host(y_train, n_classes):
+def runs_on_host(y_train, n_classes, loss="logistic"):
     """Whether an exact fit on encoded labels ``y_train`` (rows of positive
-    weight) uses the host objective."""
+    weight) uses the host objective: always for the losses with a sort-based
+    all-pairs sum (:mod:`skpairauc._sorted`), whose cost grows as
+    ``n log n``; else up to ``HOST_MAX_PAIRS`` pairs per task."""
+    if loss in SORTED_LOSSES:
+        return True
     counts = np.bincount(y_train, minlength=n_classes)[task_classes(n_classes)]
     pairs = counts.astype(np.int64) * (len(y_train) - counts)
     return bool(pairs.max() <= HOST_MAX_PAIRS)
@@ -78,6 +83,9 @@ class HostObjective:
     """``theta -> (value, gradient)`` of the exact objective on the exact
     layout ``rows``, ``pairs`` (see :func:`skpairauc._layout.exact_layout`),
     for flat parameters laid out as ``shapes`` (coefs, then intercepts).
+    With ``max_fpr``, each task's negatives are weighted by
+    :func:`skpairauc._sorted.top_negative_weights` at the current scores
+    (the one-way partial AUC's pairs), held fixed for the gradient.
 
     The scorer and the gradient's sums over rows and pairs are float64, so
     that a weight ``k`` gives the gradient of ``k`` repeated rows to float64
@@ -86,7 +94,9 @@ class HostObjective:
     one, zero-weight pair entries) is dropped once here.
     """
 
-    def __init__(self, rows, pairs, shapes, activation, loss, margin, reg):
+    def __init__(
+        self, rows, pairs, shapes, activation, loss, margin, reg, max_fpr=None
+    ):
         pos_idx, pos_w, neg_idx, neg_w, pair_norm = pairs
         self.tasks = []
         last_row = 0
@@ -97,7 +107,8 @@ class HostObjective:
                 np.asarray(pos_w[t][keep_pos], np.float64),
                 neg_idx[t][keep_neg],
                 np.asarray(neg_w[t][keep_neg], np.float64),
-                1.0 / (float(pair_norm[t]) * len(pos_idx)),
+                # A partial AUC's pairs hold max_fpr of the negative weight.
+                1.0 / (float(pair_norm[t]) * len(pos_idx) * (max_fpr or 1.0)),
             )
             self.tasks.append(task)
             last_row = max(last_row, task[0].max(initial=-1), task[2].max(initial=-1))
@@ -108,8 +119,11 @@ class HostObjective:
         self.shapes = shapes
         self.activation = activation
         self.reg = float(reg)
+        self.max_fpr = max_fpr
         self._buffers = None
-        if loss == "logistic":
+        if loss in SORTED_LOSSES:
+            self._sorted = (loss, float(margin))
+        elif loss == "logistic":
             longest = max(len(t[0]) * len(t[2]) for t in self.tasks)
             self._buffers = [np.empty(longest, np.float32) for _ in range(3)]
             self._buffers.append(np.empty(longest))
@@ -117,6 +131,10 @@ class HostObjective:
             self._loss = value_and_derivative(loss, margin, np)
 
     def _pair_sums(self, s_pos, w_pos, s_neg, w_neg):
+        if self.max_fpr is not None:
+            w_neg = top_negative_weights(s_neg, w_neg, self.max_fpr)
+        if hasattr(self, "_sorted"):
+            return sorted_pair_sums(s_pos, w_pos, s_neg, w_neg, *self._sorted)
         if self._buffers is None:
             return pair_block_sums(s_pos, w_pos, s_neg, w_neg, self._loss)
         shape = (len(s_pos), len(s_neg))

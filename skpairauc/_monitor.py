@@ -6,16 +6,18 @@ loss, or minus the validation ROC AUC with early stopping), keeps an explicit
 copy of the best weights when the caller gives them, and says when to stop.
 """
 
+import functools
+
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from ._scorers import score_rows
 
 
-def roc_auc(scores, y, sample_weight):
+def roc_auc(scores, y, sample_weight, max_fpr=None):
     """Weighted ROC AUC (``roc_auc_score``, in the argument order of
-    :func:`soft_auc`)."""
-    return roc_auc_score(y, scores, sample_weight=sample_weight)
+    :func:`soft_auc`); with ``max_fpr``, the standardised partial AUC."""
+    return roc_auc_score(y, scores, sample_weight=sample_weight, max_fpr=max_fpr)
 
 
 class StoppingMonitor:
@@ -50,19 +52,22 @@ class StoppingMonitor:
         return self.n_no_improvement >= self.patience
 
 
-def validation_auc(params, X, y_encoded, sample_weight, activation):
-    """ROC AUC of the scorer on held-out rows (macro one-vs-rest for
-    multiclass, over the classes present with both sides)."""
-    return scores_auc(score_rows(params, X, activation), y_encoded, sample_weight)
+def validation_auc(params, X, y_encoded, sample_weight, activation, max_fpr=None):
+    """ROC AUC (with ``max_fpr``: standardised partial AUC) of the scorer on
+    held-out rows (macro one-vs-rest for multiclass, over the classes present
+    with both sides)."""
+    scores = score_rows(params, X, activation)
+    return scores_auc(scores, y_encoded, sample_weight, max_fpr=max_fpr)
 
 
-def scores_auc(scores, y_encoded, sample_weight, metric=None):
+def scores_auc(scores, y_encoded, sample_weight, metric=None, max_fpr=None):
     """ROC AUC of held-out ``scores`` of shape (n, n_tasks): one column for a
     binary problem, else macro one-vs-rest over the classes present with both
     sides. Used by early stopping and by the capacity selection's folds.
     ``metric(scores, y, sample_weight)`` replaces :func:`roc_auc` (e.g.
-    :func:`soft_auc`)."""
-    metric = roc_auc if metric is None else metric
+    :func:`soft_auc`); ``max_fpr`` is passed to :func:`roc_auc`."""
+    if metric is None:
+        metric = functools.partial(roc_auc, max_fpr=max_fpr)
     if scores.shape[1] == 1:
         return metric(scores[:, 0], (y_encoded == 1).astype(float), sample_weight)
     present = [

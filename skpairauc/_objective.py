@@ -28,6 +28,7 @@ from jax import lax
 
 from ._losses import pair_block_sums
 from ._losses import value_and_derivative as _loss_entry
+from ._sorted import top_negative_weights
 
 # A tile of 256 x 512 pairs is 512 KiB per float32 temporary: the few live ones
 # stay in the L2 cache and far below a 32 MB budget; larger tiles spill and run
@@ -108,7 +109,9 @@ def _all_pairs_bwd(loss, margin, residuals, cotangent):
 all_pairs_loss_sum.defvjp(_all_pairs_fwd, _all_pairs_bwd)
 
 
-def exact_objective(scores, pos_idx, pos_w, neg_idx, neg_w, pair_norm, loss, margin):
+def exact_objective(
+    scores, pos_idx, pos_w, neg_idx, neg_w, pair_norm, loss, margin, max_fpr=None
+):
     """Mean over tasks of the normalised weighted all-pairs loss.
 
     Parameters
@@ -125,6 +128,11 @@ def exact_objective(scores, pos_idx, pos_w, neg_idx, neg_w, pair_norm, loss, mar
         Loss name.
     margin : float
         Margin of the margin-based losses.
+    max_fpr : float or None
+        The one-way partial AUC up to this false-positive rate: each task's
+        negatives are weighted by
+        :func:`skpairauc._sorted.top_negative_weights` at the current scores,
+        held fixed for the gradient.
 
     Returns
     -------
@@ -134,7 +142,13 @@ def exact_objective(scores, pos_idx, pos_w, neg_idx, neg_w, pair_norm, loss, mar
     def one_task(args):
         task, p_idx, p_w, n_idx, n_w, norm = args
         column = lax.dynamic_index_in_dim(scores, task, axis=1, keepdims=False)
-        total = all_pairs_loss_sum(column[p_idx], p_w, column[n_idx], n_w, loss, margin)
+        s_neg = column[n_idx]
+        if max_fpr is not None:
+            n_w = lax.stop_gradient(
+                top_negative_weights(lax.stop_gradient(s_neg), n_w, max_fpr, jnp)
+            )
+            norm = norm * max_fpr
+        total = all_pairs_loss_sum(column[p_idx], p_w, s_neg, n_w, loss, margin)
         return total / norm
 
     n_tasks = scores.shape[1]

@@ -7,6 +7,7 @@ import numpy as np
 
 from ._device import EXACT_MAX_PAIRS_ANY_DEVICE, PROFILES, profile
 from ._layout import task_classes, validation_split
+from ._sorted import SORTED_LOSSES
 
 # early_stopping="auto" turns early stopping on for the stochastic solvers above
 # this many samples, as HistGradientBoostingClassifier does: there a validation
@@ -24,6 +25,16 @@ EARLY_STOPPING_AUTO_MIN_HELD_OUT = 5
 # stochastic steps reach the same AUC far sooner (see benchmarks/README.md).
 # Other devices' limits are in skpairauc._device.
 AUTO_EXACT_MAX_PAIRS = PROFILES["cpu"].exact_max_pairs
+
+# The losses with a sort-based all-pairs sum (skpairauc._sorted) cost O(n log n)
+# per L-BFGS iteration whatever the pair count, so "auto" keeps the exact
+# solver for them up to a number of rows: for a linear scorer, whose exact fit
+# of a million rows takes seconds, SORTED_EXACT_MAX_ROWS_LINEAR; when an MLP
+# may train, whose exact fit costs far more than Adam's with early stopping
+# at 1e5 rows (same AUC), SORTED_EXACT_MAX_ROWS (see benchmarks/README.md,
+# "Sorted objectives").
+SORTED_EXACT_MAX_ROWS_LINEAR = 2**22
+SORTED_EXACT_MAX_ROWS = 2**15
 
 
 # The validation ROC AUC that early stopping reads after every epoch is
@@ -89,6 +100,13 @@ def n_pairs(y_encoded, n_classes):
     return sum(counts[c] * (counts.sum() - counts[c]) for c in task_classes(n_classes))
 
 
+def _is_linear(hidden_layer_sizes):
+    """Whether an explicit ``hidden_layer_sizes`` means a linear scorer."""
+    if isinstance(hidden_layer_sizes, str):
+        return False
+    return np.size(hidden_layer_sizes) == 0
+
+
 def resolve_solver(params, y_encoded, n_classes):
     """The solver a fit uses; raises if the parameters contradict each other."""
     stochastic_only = _stochastic_only(params)
@@ -101,6 +119,11 @@ def resolve_solver(params, y_encoded, n_classes):
         return params["solver"]
     if stochastic_only:
         return "adam"
+    if params["loss"] in SORTED_LOSSES:
+        linear = _is_linear(params["hidden_layer_sizes"])
+        limit = SORTED_EXACT_MAX_ROWS_LINEAR if linear else SORTED_EXACT_MAX_ROWS
+        if len(y_encoded) <= limit:
+            return "lbfgs"
     pairs = n_pairs(y_encoded, n_classes)
     if pairs <= EXACT_MAX_PAIRS_ANY_DEVICE:
         return "lbfgs"

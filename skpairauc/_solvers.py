@@ -44,6 +44,8 @@ class StochasticConfig(NamedTuple):
     uniform_weights: bool
     # Sparse rows: the most non-zeros a step's batch holds (0: dense rows).
     sparse_budget: int = 0
+    # Partial AUC: a batch's pairs are those of its top-scoring negatives.
+    max_fpr: float | None = None
 
 
 class ExactConfig(NamedTuple):
@@ -52,6 +54,7 @@ class ExactConfig(NamedTuple):
     activation: str
     loss: str
     margin: float
+    max_fpr: float | None = None
 
 
 def batch_loss(params, X, pos, neg, key, config):
@@ -79,8 +82,20 @@ def batch_loss(params, X, pos, neg, key, config):
     else:  # row block t was drawn for task t: keep its own score column
         tasks = jnp.arange(n_tasks)
         own = scores[tasks, :, tasks]
-    d = own[:, :n_pos, None] - own[:, None, n_pos:]
+    own_neg = own[:, n_pos:]
+    if config.max_fpr is not None:
+        own_neg = top_negatives(own_neg, config.max_fpr)
+    d = own[:, :n_pos, None] - own_neg[:, None, :]
     return sampled_mean_loss(d, config.loss, config.margin)
+
+
+def top_negatives(s_neg, max_fpr):
+    """The ``ceil(max_fpr * n_neg)`` highest scores of each row of ``s_neg``
+    (a batch's negatives per task): the batch's one-way partial AUC pairs.
+    The choice is held fixed for the gradient; the scores keep theirs."""
+    k = max(1, int(np.ceil(max_fpr * s_neg.shape[1] - 1e-9)))
+    _, top = lax.top_k(lax.stop_gradient(s_neg), k)
+    return jnp.take_along_axis(s_neg, top, axis=1)
 
 
 def first_layer(X, rows, W, budget):
@@ -340,7 +355,11 @@ def _exact_value_and_grad(config):
         p = unflatten(theta, config.shapes)
         scores = forward(jnp, p, X, config.exact.activation)
         data_loss = exact_objective(
-            scores, *pairs, config.exact.loss, config.exact.margin
+            scores,
+            *pairs,
+            config.exact.loss,
+            config.exact.margin,
+            config.exact.max_fpr,
         )
         return data_loss + reg * l2_penalty(jnp, p)
 
@@ -358,7 +377,11 @@ def _exact_value_and_grads_from_first(config):
         p = unflatten(theta, config.shapes)
         scores = forward(jnp, p, None, config.exact.activation, first=first)
         data_loss = exact_objective(
-            scores, *pairs, config.exact.loss, config.exact.margin
+            scores,
+            *pairs,
+            config.exact.loss,
+            config.exact.margin,
+            config.exact.max_fpr,
         )
         return data_loss + reg * l2_penalty(jnp, p)
 

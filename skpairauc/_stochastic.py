@@ -108,6 +108,7 @@ def stochastic_config(inputs, policy, settings):
         dropout=float(settings["dropout"]),
         uniform_weights=_uniform(inputs, policy),
         sparse_budget=_sparse_budget(inputs, policy, settings),
+        max_fpr=None if settings["max_fpr"] is None else float(settings["max_fpr"]),
     )
 
 
@@ -235,7 +236,7 @@ class StochasticFit:
         validation = (
             None
             if data.validation is None
-            else (*data.validation, self.config.activation)
+            else (*data.validation, self.config.activation, self.config.max_fpr)
         )
         self._prepared = prepared
         self._loop = _StochasticLoop(
@@ -407,8 +408,11 @@ class _StochasticLoop:
                 else:
                     stop = monitor.update(loss_curve[-1])
                 if verbose:
+                    metric = "AUC" if self.config.max_fpr is None else "pAUC"
                     extra = (
-                        "" if scores is None else f", validation AUC = {scores[-1]:.6f}"
+                        ""
+                        if scores is None
+                        else f", validation {metric} = {scores[-1]:.6f}"
                     )
                     print(f"Iteration {epoch}, loss = {loss_curve[-1]:.8f}{extra}")
                 if stop:

@@ -15,14 +15,16 @@ from ._prepare import prepare, weighted_rows
 from ._stochastic import train_stochastic
 
 
-def runs_without_jax(inputs, policy):
+def runs_without_jax(inputs, policy, loss):
     """Whether every fit of an estimator's ``fit`` under ``policy`` is exact
     and small enough for the NumPy objective (the fit on all its rows is the
     largest: folds and candidates train on fewer pairs)."""
     if policy.solver != "lbfgs":
         return False
     train = weighted_rows(inputs, policy).train
-    return _host_objective.runs_on_host(inputs.y_encoded[train], inputs.n_classes)
+    return _host_objective.runs_on_host(
+        inputs.y_encoded[train], inputs.n_classes, loss
+    )
 
 
 def train(params, inputs, policy, settings, seed, rng, warm_start=False):
@@ -31,5 +33,5 @@ def train(params, inputs, policy, settings, seed, rng, warm_start=False):
     policy = weighted_rows(inputs, policy)
     if policy.solver == "lbfgs":
         prepared = prepare(params, inputs, policy, raw_params=warm_start)
-        return train_exact(prepared, inputs, policy, settings)
+        return train_exact(prepared, inputs, policy, settings, warm_start)
     return train_stochastic(params, inputs, policy, settings, seed, rng, warm_start)
