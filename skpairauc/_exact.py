@@ -169,7 +169,8 @@ def train_exact(prepared, inputs, policy, settings, warm_start=False):
             "X and sample_weight for values that overflow."
         )
     if settings["verbose"]:
-        print(f"L-BFGS: {n_iter} iterations, loss = {curve[-1]:.8f}")
+        objective = "" if max_fpr is None else f" (partial AUC, max_fpr={max_fpr})"
+        print(f"L-BFGS{objective}: {n_iter} iterations, loss = {curve[-1]:.8f}")
     recent, window = _recent_decrease(curve)
     if result.status == "max_iter" and recent > PLATEAU_FRACTION:
         warnings.warn(
