@@ -26,6 +26,7 @@ from ._objective import exact_objective
 from ._optimizers import make_optimizer
 from ._pairs import sample_task_batch
 from ._scorers import forward, l2_penalty, param_shapes, unflatten
+from ._sorted import TOP_SHARE
 
 TRACE_COUNTS = Counter()
 
@@ -82,17 +83,25 @@ def batch_loss(params, X, pos, neg, key, config):
     else:  # row block t was drawn for task t: keep its own score column
         tasks = jnp.arange(n_tasks)
         own = scores[tasks, :, tasks]
-    own_neg = own[:, n_pos:]
-    if config.max_fpr is not None:
-        own_neg = top_negatives(own_neg, config.max_fpr)
-    d = own[:, :n_pos, None] - own_neg[:, None, :]
-    return sampled_mean_loss(d, config.loss, config.margin)
+    own_pos, own_neg = own[:, :n_pos], own[:, n_pos:]
+    d = own_pos[:, :, None] - own_neg[:, None, :]
+    loss = sampled_mean_loss(d, config.loss, config.margin)
+    if config.max_fpr is None:
+        return loss
+    # Partial AUC: the batch's top negatives get TOP_SHARE of the loss, as in
+    # the exact objective (skpairauc._sorted.top_negative_weights).
+    top = top_negatives(own_neg, config.max_fpr)
+    top_loss = sampled_mean_loss(
+        own_pos[:, :, None] - top[:, None, :], config.loss, config.margin
+    )
+    return TOP_SHARE * top_loss + (1.0 - TOP_SHARE) * loss
 
 
 def top_negatives(s_neg, max_fpr):
     """The ``ceil(max_fpr * n_neg)`` highest scores of each row of ``s_neg``
-    (a batch's negatives per task): the batch's one-way partial AUC pairs.
-    The choice is held fixed for the gradient; the scores keep theirs."""
+    (a batch's negatives per task): the batch's estimate of the partial
+    AUC's negatives. The choice is held fixed for the gradient; the scores
+    keep theirs."""
     k = max(1, int(np.ceil(max_fpr * s_neg.shape[1] - 1e-9)))
     _, top = lax.top_k(lax.stop_gradient(s_neg), k)
     return jnp.take_along_axis(s_neg, top, axis=1)

@@ -174,6 +174,9 @@ def test_above_the_bound_the_fit_compiles(monkeypatch, imbalanced):
     monkeypatch.setattr(host, "HOST_MAX_PAIRS", 0)
     before = _solvers.TRACE_COUNTS["exact_objective"]
     # A configuration no other test compiles: its program is traced here.
+    PairwiseAUCClassifier((3, 2, 3), activation="logistic").fit(X, y)
+    assert _solvers.TRACE_COUNTS["exact_objective"] == before + 1
+    # The sort-based losses run on the host at any size: nothing compiles.
     PairwiseAUCClassifier(
         (3, 2), activation="logistic", loss="squared_hinge", margin=0.37
     ).fit(X, y)

@@ -12,7 +12,12 @@ from skpairauc._layout import exact_layout
 from skpairauc._losses import pair_block_sums, value_and_derivative
 from skpairauc._policy import resolve_solver
 from skpairauc._scorers import flatten, init_scorer, param_shapes
-from skpairauc._sorted import SORTED_LOSSES, sorted_pair_sums, top_negative_weights
+from skpairauc._sorted import (
+    SORTED_LOSSES,
+    TOP_SHARE,
+    sorted_pair_sums,
+    top_negative_weights,
+)
 
 LOSSES = sorted(SORTED_LOSSES)
 
@@ -88,13 +93,14 @@ def test_sums_equal_the_compiled_tiled_computation(loss):
 
 
 def _brute_top_weights(s_neg, w_neg, max_fpr):
-    # Spread every negative into its weight in tiny units, rank, keep units.
+    # The top max_fpr of the negative weight, taken by decreasing score (ties
+    # in row order), plus the full AUC's share of every negative.
     order = sorted(range(len(s_neg)), key=lambda j: (-s_neg[j], j))
-    budget, kept = max_fpr * w_neg.sum(), np.zeros(len(s_neg))
+    budget, top = max_fpr * w_neg.sum(), np.zeros(len(s_neg))
     for j in order:
-        kept[j] = min(w_neg[j], max(budget, 0.0))
+        top[j] = min(w_neg[j], max(budget, 0.0))
         budget -= w_neg[j]
-    return kept
+    return TOP_SHARE * top + (1 - TOP_SHARE) * max_fpr * w_neg, top
 
 
 @pytest.mark.parametrize("max_fpr", [0.05, 0.1, 0.37, 1.0])
@@ -103,11 +109,14 @@ def test_top_negative_weights(max_fpr):
     s_neg = np.round(rng.normal(size=60) * 2) / 2  # with ties
     w_neg = rng.uniform(0.2, 2.0, 60)
     kept = top_negative_weights(s_neg, w_neg, max_fpr)
-    np.testing.assert_allclose(kept, _brute_top_weights(s_neg, w_neg, max_fpr))
+    expected, top = _brute_top_weights(s_neg, w_neg, max_fpr)
+    np.testing.assert_allclose(kept, expected)
     assert kept.sum() == pytest.approx(max_fpr * w_neg.sum())
-    assert np.all((kept >= 0) & (kept <= w_neg))
-    # The kept negatives outscore (or tie) every negative that is left out.
-    assert s_neg[kept > 0].min() >= s_neg[kept == 0].max(initial=-np.inf)
+    assert top.sum() == pytest.approx(max_fpr * w_neg.sum())
+    # The top negatives outscore (or tie) every negative that is left out.
+    assert s_neg[top > 0].min() >= s_neg[top == 0].max(initial=-np.inf)
+    if max_fpr == 1.0:  # the whole negative weight: the full AUC's weights
+        np.testing.assert_allclose(kept, w_neg)
 
     import jax.numpy as jnp
 
@@ -164,7 +173,7 @@ def test_partial_auc_objective_equals_the_compiled_one_and_brute_force(
     brute = []
     for t, c in enumerate(tasks):
         s, pos = scores[:, t], y == c
-        kept = _brute_top_weights(s[~pos], w[~pos], 0.2)
+        kept = _brute_top_weights(s[~pos], w[~pos], 0.2)[0]
         pair_loss = entry(s[pos][:, None] - s[~pos][None, :])[0]
         brute.append(w[pos] @ pair_loss @ kept / (w[pos].sum() * kept.sum()))
     assert value == pytest.approx(np.mean(brute), rel=1e-6)
