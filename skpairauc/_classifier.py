@@ -81,10 +81,11 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
         Margin of the "squared_hinge", "hinge" and "square" losses.
     max_fpr : float in (0, 1] or None, default=None
         Train for the one-way partial ROC AUC over false-positive rates
-        ``[0, max_fpr]`` (``roc_auc_score(..., max_fpr=max_fpr)``): the loss
-        counts only the pairs of the highest-scoring negatives, exactly at
-        each L-BFGS iteration, or within each batch for the stochastic
-        solvers. The capacity choice and early stopping then read the
+        ``[0, max_fpr]`` (``roc_auc_score(..., max_fpr=max_fpr)``): half of
+        the objective is the mean loss over the pairs of the negatives that
+        score highest (the top ``max_fpr`` of them, chosen exactly at each
+        L-BFGS iteration, or within each batch for the stochastic solvers),
+        half the full all-pairs mean. The capacity choice and early stopping then read the
         standardised partial AUC. None: the full ROC AUC. See
         :ref:`partial_auc`.
     solver : {"auto", "lbfgs", "adam", "sgd"}, default="auto"

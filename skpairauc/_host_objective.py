@@ -165,7 +165,9 @@ class HostObjective:
         coef_grads = [None] * len(coefs)
         intercept_grads = [None] * len(intercepts)
         coef_grads[-1] = outputs[-1].T @ score_grad
-        upstream = score_grad @ coefs[-1].T
+        # Back-propagated only through hidden layers (a linear scorer has
+        # none: its (rows x features) upstream would be pure waste).
+        upstream = score_grad @ coefs[-1].T if intercepts else None
         derivative = _DERIVATIVE_FROM_OUTPUT[self.activation]
         for layer in reversed(range(len(intercepts))):
             if derivative is not None:

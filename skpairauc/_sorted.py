@@ -53,30 +53,39 @@ def sorted_pair_sums(s_pos, w_pos, s_neg, w_neg, loss, margin):
     if loss not in ("squared_hinge", "hinge"):
         raise ValueError(f"loss {loss!r} has no sort-based all-pairs sum.")
 
+    # Both sides sorted once; each side's sorted values are then searched in
+    # the other's (sorted queries: a cache-friendly binary search), and the
+    # results are put back in row order. The order among tied values does not
+    # matter: a search puts all of them on the same side.
+    order_a, order_b = np.argsort(a), np.argsort(b)
+    a_sorted, w_sorted = a[order_a], w_pos[order_a]
+    b_sorted, v_sorted = b[order_b], w_neg[order_b]
     # For each positive: the negatives scored above a_i (strictly), through
     # suffix sums over the negatives in increasing order.
-    order = np.argsort(b, kind="stable")
-    b_sorted, v_sorted = b[order], w_neg[order]
-    first_above = np.searchsorted(b_sorted, a, side="right")
+    first_above = np.searchsorted(b_sorted, a_sorted, side="right")
+    # For each negative: the positives with a_i below b_j (strictly), through
+    # prefix sums over the positives in increasing order.
+    below = np.searchsorted(a_sorted, b_sorted, side="left")
     s0 = _suffix_sums(v_sorted)[first_above]
     s1 = _suffix_sums(v_sorted * b_sorted)[first_above]
-    # For each negative: the positives with a_i below b_j (strictly).
-    order = np.argsort(a, kind="stable")
-    a_sorted, w_sorted = a[order], w_pos[order]
-    below = np.searchsorted(a_sorted, b, side="left")
     p0 = _prefix_sums(w_sorted)[below]
     if loss == "hinge":
-        total = w_pos @ (s1 - a * s0)
-        return total, -w_pos * s0, w_neg * p0
-    s2 = _suffix_sums(v_sorted * b_sorted * b_sorted)[first_above]
-    p1 = _prefix_sums(w_sorted * a_sorted)[below]
-    # Clipped at 0: each positive's sum of squares, and each pair term, is.
-    per_pos = np.maximum(s2 - 2.0 * a * s1 + a * a * s0, 0.0)
-    return (
-        w_pos @ per_pos,
-        -2.0 * w_pos * (s1 - a * s0),
-        2.0 * w_neg * (b * p0 - p1),
-    )
+        total = w_sorted @ (s1 - a_sorted * s0)
+        grad_pos_sorted = -w_sorted * s0
+        grad_neg_sorted = v_sorted * p0
+    else:
+        s2 = _suffix_sums(v_sorted * b_sorted * b_sorted)[first_above]
+        p1 = _prefix_sums(w_sorted * a_sorted)[below]
+        # Clipped at 0: each positive's sum of squares is.
+        per_pos = np.maximum(s2 - 2.0 * a_sorted * s1 + a_sorted * a_sorted * s0, 0.0)
+        total = w_sorted @ per_pos
+        grad_pos_sorted = -2.0 * w_sorted * (s1 - a_sorted * s0)
+        grad_neg_sorted = 2.0 * v_sorted * (b_sorted * p0 - p1)
+    grad_pos = np.empty_like(grad_pos_sorted)
+    grad_pos[order_a] = grad_pos_sorted
+    grad_neg = np.empty_like(grad_neg_sorted)
+    grad_neg[order_b] = grad_neg_sorted
+    return total, grad_pos, grad_neg
 
 
 def _prefix_sums(x):
