@@ -108,8 +108,7 @@ def _suffix_sums(x):
 # the top max_fpr of the negatives, plus the rest of the full all-pairs mean:
 # the top pairs alone let a fit shrink or flip its scores on hard tables
 # (test ROC AUC 0.31 on a split of mammographic); the equal mixture kept the
-# full AUC and raised the partial AUC (see benchmarks/README.md, "Partial
-# AUC").
+# full AUC and raised the partial AUC (benchmarks/studies/study_pauc_share.py).
 TOP_SHARE = 0.5
 
 
