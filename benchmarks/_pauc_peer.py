@@ -24,9 +24,9 @@ Where the settings come from (libauc 2.0.1 as installed):
 * the schedule: LibAUC's SOPA-s tutorial
   (``examples/11_Optimizing_pAUC_Loss_with_SOPAs_on_Imbalanced_data``)
   divides the learning rate by 10 at 1/3 and 2/3 of training (epochs 20 and
-  40 of 60, ``optimizer.update_lr(decay_factor=10)``); here at steps
-  ``n_steps // 3`` and ``2 * n_steps // 3`` (done on ``param_groups``, which
-  is all ``update_lr`` does, without its print). That tutorial trains on
+  40 of 60, ``optimizer.update_lr(decay_factor=10)``); here at steps 333
+  and 666 of 1,000 (``decay_fractions``; done on ``param_groups``, which is
+  all ``update_lr`` does, without its print). That tutorial trains on
   sigmoid outputs, as here, from a random initialisation: no cross-entropy
   pre-training, so the whole budget is the pAUC loss's. (The tutorial's
   gamma 0.1 and weight decay 5e-4 for a ResNet-18 on CIFAR-10 differ from the
@@ -67,6 +67,9 @@ class TorchPAUCMLP(TorchAUCMLP):
     random_state : int, default=0
     n_threads : int, default=1
         ``torch.set_num_threads`` for the fit.
+    decay_fractions : tuple of float, default=(1/3, 2/3)
+        Fractions of ``n_steps`` at which the learning rate is divided by 10
+        (the tutorial's schedule; ``()``: a constant learning rate).
     """
 
     def __init__(
@@ -76,12 +79,14 @@ class TorchPAUCMLP(TorchAUCMLP):
         batch_size=128,
         random_state=0,
         n_threads=1,
+        decay_fractions=(1 / 3, 2 / 3),
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.n_steps = n_steps
         self.batch_size = batch_size
         self.random_state = random_state
         self.n_threads = n_threads
+        self.decay_fractions = decay_fractions
 
     def fit(self, X, y):
         """Train on ``X`` (float array) and binary ``y`` (1 = positive)."""
@@ -119,7 +124,7 @@ class TorchPAUCMLP(TorchAUCMLP):
             verbose=False,
             device=cpu,
         )
-        decay_at = {self.n_steps // 3, (2 * self.n_steps) // 3} - {0}
+        decay_at = {int(f * self.n_steps) for f in self.decay_fractions} - {0}
 
         model.train()
         for step in range(self.n_steps):

@@ -12,11 +12,10 @@ beforehand and timed apart ("first fit": JAX compiles, torch starts).
 Models:
 
 * ``skpairauc_default``: ``PairwiseAUCClassifier(random_state=r)`` (full
-  AUC), raw features (it standardises inside ``fit``);
-* ``skpairauc_pauc``: ``PairwiseAUCClassifier(max_fpr=0.1, random_state=r)``,
-  raw features: the capacity choice's cross-validation scores the pAUC, and
-  the exact solver refits on the pairs of the top 10% of negatives, from the
-  full-AUC solution;
+  AUC), on raw features as every skpairauc model (it standardises inside);
+* ``skpairauc_pauc``: ``PairwiseAUCClassifier(max_fpr=0.1, random_state=r)``:
+  its capacity choice scores the pAUC, its exact solver starts from the full
+  AUC's solution (CSV column ``chosen``: each fit's capacity choice);
 * ``libauc_pauc``: LibAUC's ``pAUC_DRO_Loss`` with its optimizer ``SOPAs`` on
   the MLP (64,) of ``bench_keel.py``'s LibAUC peers, standardised inputs,
   1,000 steps of 128 rows (half positives); settings and their sources:
@@ -57,14 +56,13 @@ DEFAULT, PAUC, LIBAUC = "skpairauc_default", "skpairauc_pauc", "libauc_pauc"
 MODELS = (DEFAULT, PAUC, LIBAUC)
 #: Floor 1's share of the tables (8 of 12).
 WIN_SHARE = 2 / 3
-# Quick: seconds, to prove the script works; full: bench_keel.py's budgets
-# (skpairauc_max_iter None: the estimator's default).
+KEEL = tuple(_data.KEEL_DATASETS)
+#: Quick: seconds, to prove the script works; full: bench_keel.py's budgets.
+#: ``max_iter``: skpairauc's (None: its default); ``steps``: LibAUC's.
 MODES = {
-    "quick": dict(repeats=1, datasets=("ecoli4",), skpairauc_max_iter=5),
-    "full": dict(repeats=5, datasets=tuple(_data.KEEL_DATASETS)),
+    "quick": dict(repeats=1, datasets=("ecoli4",), max_iter=5, steps=20),
+    "full": dict(repeats=5, datasets=KEEL, max_iter=None, steps=1000),
 }
-MODES["quick"].update(models=MODELS, libauc_steps=20)
-MODES["full"].update(models=MODELS, skpairauc_max_iter=None, libauc_steps=1000)
 
 
 def make_model(name, seed, mode):
@@ -73,15 +71,15 @@ def make_model(name, seed, mode):
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        peer = TorchPAUCMLP(HIDDEN, n_steps=mode["libauc_steps"], random_state=seed)
+        peer = TorchPAUCMLP(HIDDEN, n_steps=mode["steps"], random_state=seed)
         return make_pipeline(StandardScaler(), peer)
     from skpairauc import PairwiseAUCClassifier
 
     params = {"random_state": seed}
     if name == PAUC:
         params["max_fpr"] = MAX_FPR
-    if mode["skpairauc_max_iter"]:
-        params["max_iter"] = mode["skpairauc_max_iter"]
+    if mode["max_iter"]:
+        params["max_iter"] = mode["max_iter"]
     return PairwiseAUCClassifier(**params)
 
 
@@ -125,6 +123,8 @@ def run(args, mode):
                     print(f"{dataset} r={repeat} {name}: FAILED {exc!r}", flush=True)
                     continue
                 row.update(pauc=pauc, auc=auc, fit_time_s=fit_time, status="ok")
+                if hasattr(model, "alpha_"):  # skpairauc's capacity choice
+                    row["chosen"] = f"{model.hidden_layer_sizes_}/{model.alpha_}"
                 rows.append(row)
                 done = f"pAUC={pauc:.4f} AUC={auc:.4f} fit={fit_time:7.3f}s"
                 print(f"{dataset:26s} r={repeat} {name:18s} {done}", flush=True)
@@ -225,7 +225,8 @@ def plot(per_dataset, datasets, path):
         ax.errorbar(x, part["pauc_mean"], yerr, fmt="o", ms=4, capsize=2, label=model)
     ax.set_xticks(range(len(datasets)), datasets, rotation=40, ha="right")
     ax.set_ylabel(f"test pAUC, FPR <= {MAX_FPR} (standardised)")
-    ax.legend(fontsize=8, loc="lower left")
+    if models:
+        ax.legend(fontsize=8, loc="lower left")
     ax.grid(axis="y", alpha=0.3)
     _report.save_figure(fig, path)
 
@@ -248,7 +249,7 @@ def _diff_cell(table, dataset):
 
 def report_lines(frame, per_dataset, overall, diffs, floor_rows, args):
     """The Markdown summary."""
-    steps = MODES["quick" if args.quick else "full"]["libauc_steps"]
+    steps = MODES["quick" if args.quick else "full"]["steps"]
     lines = [
         f"# One-way partial AUC (FPR <= {MAX_FPR}) on KEEL tables",
         "",
@@ -336,32 +337,31 @@ def report_lines(frame, per_dataset, overall, diffs, floor_rows, args):
             f"{len(table)} tables; mean difference over tables "
             f"{over.mean():+.4f} (se over tables {se:.4f})."
         )
+    if "chosen" in frame:
+        chosen = frame.set_index(["dataset", "repeat", "model"])["chosen"].unstack()
+        if {DEFAULT, PAUC} <= set(chosen):
+            differ = int((chosen[DEFAULT] != chosen[PAUC]).sum())
+            lines.append(
+                f"- Capacity choice (hidden layers/alpha) of {PAUC} differs from "
+                f"{DEFAULT}'s on {differ} of {len(chosen)} splits (CSV: `chosen`)."
+            )
     failures = frame[frame["status"] != "ok"]
     if len(failures):
         lines += ["", "## Models that did not run", ""]
         reasons = failures.groupby(["model", "status"]).size().reset_index()
         lines += [f"- {r[1]}: {r[2]} ({r[3]} fits)" for r in reasons.itertuples()]
-    lines += [
-        "",
-        "Rows: `pauc.csv`; per table and model: `pauc_summary.csv`; plot: `pauc.png`.",
-        "",
-    ]
-    return lines
+    csv = "Rows: `pauc.csv`; per table and model: `pauc_summary.csv`"
+    return [*lines, "", f"{csv}; plot: `pauc.png`.", ""]
 
 
 def main(argv=None):
     """Command-line entry point."""
     parser = harness.bench_parser(__doc__.split("\n")[0], "pauc*.{csv,md,png}")
-    parser.add_argument(
-        "--seeds", "--repeats", dest="repeats", type=int, default=None,
-        help="stratified splits per table (default 5; 1 with --quick)",
-    )  # fmt: skip
+    parser.add_argument("--repeats", type=int, help="splits per table (5; quick: 1)")
     parser.add_argument("--datasets", nargs="+", default=None)
-    parser.add_argument("--models", nargs="+", default=None, help="default: all")
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
     args = harness.parse_args(parser, argv)
-    mode_name, mode = harness.select_mode(
-        MODES, args, ("repeats", "datasets", "models")
-    )
+    mode_name, mode = harness.select_mode(MODES, args, ("repeats", "datasets"))
     unknown = set(args.models) - set(MODELS)
     if unknown:
         parser.error(f"unknown models {sorted(unknown)}; choose from {MODELS}")
