@@ -85,8 +85,8 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
         the objective is the mean loss over the pairs of the negatives that
         score highest (the top ``max_fpr`` of them, chosen exactly at each
         L-BFGS iteration, or within each batch for the stochastic solvers),
-        half the full all-pairs mean. The capacity choice and early stopping then read the
-        standardised partial AUC. None: the full ROC AUC. See
+        half the full all-pairs mean. The capacity choice and early stopping
+        then read the standardised partial AUC. None: the full ROC AUC. See
         :ref:`partial_auc`.
     solver : {"auto", "lbfgs", "adam", "sgd"}, default="auto"
         - "lbfgs": the exact objective over all positive-negative pairs,

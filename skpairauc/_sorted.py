@@ -47,8 +47,10 @@ def sorted_pair_sums(s_pos, w_pos, s_neg, w_neg, loss, margin):
         a1, a2 = w_pos @ a, w_pos @ (a * a)
         b1, b2 = w_neg @ b, w_neg @ (b * b)
         total = total_pos * b2 - 2.0 * a1 * b1 + a2 * total_neg
-        return total, -2.0 * w_pos * (b1 - a * total_neg), 2.0 * w_neg * (
-            b * total_pos - a1
+        return (
+            total,
+            -2.0 * w_pos * (b1 - a * total_neg),
+            2.0 * w_neg * (b * total_pos - a1),
         )
     if loss not in ("squared_hinge", "hinge"):
         raise ValueError(f"loss {loss!r} has no sort-based all-pairs sum.")
@@ -122,7 +124,9 @@ def top_negative_weights(s_neg, w_neg, max_fpr, xp=np):
     the top pairs' share ``TOP_SHARE``; every negative also keeps ``1 -
     TOP_SHARE`` of ``max_fpr`` times its weight, the full AUC's share.
     ``xp`` is ``numpy`` or ``jax.numpy``."""
-    order = xp.argsort(-s_neg, stable=True)
+    # A stable sort (jax.numpy's argsort is stable by default; NumPy < 2 has
+    # no ``stable`` keyword).
+    order = np.argsort(-s_neg, kind="stable") if xp is np else xp.argsort(-s_neg)
     w_sorted = w_neg[order]
     before = xp.cumsum(w_sorted) - w_sorted
     budget = max_fpr * xp.sum(w_neg)

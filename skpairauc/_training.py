@@ -22,9 +22,7 @@ def runs_without_jax(inputs, policy, loss):
     if policy.solver != "lbfgs":
         return False
     train = weighted_rows(inputs, policy).train
-    return _host_objective.runs_on_host(
-        inputs.y_encoded[train], inputs.n_classes, loss
-    )
+    return _host_objective.runs_on_host(inputs.y_encoded[train], inputs.n_classes, loss)
 
 
 def train(params, inputs, policy, settings, seed, rng, warm_start=False):

@@ -67,10 +67,10 @@ def test_large_offsets_lose_nothing_to_cancellation(loss):
 def test_sums_equal_the_compiled_tiled_computation(loss):
     # Beyond the dense regime the compiled objective walks the pair matrix in
     # tiles (float32): the sort-based sums agree to float32 round-off.
+    import jax
     import jax.numpy as jnp
 
     from skpairauc._objective import DENSE_MAX_PAIRS, all_pairs_loss_sum, tile_shape
-    import jax
 
     n_pos, n_neg = 512, 1024
     assert n_pos * n_neg > DENSE_MAX_PAIRS
@@ -81,15 +81,18 @@ def test_sums_equal_the_compiled_tiled_computation(loss):
     w_pos = rng.uniform(0.5, 2, n_pos).astype(np.float32)
     w_neg = rng.uniform(0.5, 2, n_neg).astype(np.float32)
     value, (g_pos, g_neg) = jax.value_and_grad(
-        lambda a, b: all_pairs_loss_sum(a, jnp.asarray(w_pos), b, jnp.asarray(w_neg),
-                                        loss, 1.0),
+        lambda a, b: all_pairs_loss_sum(
+            a, jnp.asarray(w_pos), b, jnp.asarray(w_neg), loss, 1.0
+        ),
         argnums=(0, 1),
     )(jnp.asarray(s_pos), jnp.asarray(s_neg))
     got = sorted_pair_sums(s_pos, w_pos, s_neg, w_neg, loss, 1.0)
     assert got[0] == pytest.approx(float(value), rel=1e-5)
     for ours, theirs in zip(got[1:], (g_pos, g_neg)):
         theirs = np.asarray(theirs, np.float64)
-        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4 * np.abs(theirs).max())
+        np.testing.assert_allclose(
+            ours, theirs, rtol=1e-4, atol=1e-4 * np.abs(theirs).max()
+        )
 
 
 def _brute_top_weights(s_neg, w_neg, max_fpr):
@@ -140,9 +143,7 @@ def _layout_problem(n_classes, hidden, seed=0, n_rows=90):
 
 @pytest.mark.parametrize("loss", ["logistic", *LOSSES])
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_partial_auc_objective_equals_the_compiled_one_and_brute_force(
-    loss, n_classes
-):
+def test_partial_auc_objective_equals_the_compiled_one_and_brute_force(loss, n_classes):
     from skpairauc import _solvers
 
     X, y, w, layout, params = _layout_problem(n_classes, (5,))
@@ -195,9 +196,7 @@ def test_auto_keeps_the_exact_solver_far_beyond_2_24_pairs(loss):
 
 @pytest.mark.parametrize("loss", LOSSES)
 def test_integer_weights_equal_repeated_rows(loss):
-    X, y = make_classification(
-        3000, 8, weights=[0.95], flip_y=0.02, random_state=0
-    )
+    X, y = make_classification(3000, 8, weights=[0.95], flip_y=0.02, random_state=0)
     repeats = np.random.default_rng(0).integers(0, 4, len(y))
     kwargs = dict(hidden_layer_sizes=(), loss=loss, solver="lbfgs", random_state=0)
     weighted = PairwiseAUCClassifier(**kwargs).fit(X, y, sample_weight=repeats)
@@ -205,7 +204,9 @@ def test_integer_weights_equal_repeated_rows(loss):
         np.repeat(X, repeats, axis=0), np.repeat(y, repeats)
     )
     np.testing.assert_allclose(
-        weighted.decision_function(X), repeated.decision_function(X), rtol=1e-5,
+        weighted.decision_function(X),
+        repeated.decision_function(X),
+        rtol=1e-5,
         atol=1e-5,
     )
 
@@ -215,7 +216,12 @@ def test_max_fpr_model_ranks_the_low_fpr_end_better():
     # negatives) and a few hide among the highest negatives. The full AUC is
     # won by ranking the bulk; the partial AUC by the top of the ranking.
     X, y = make_classification(
-        6000, 10, n_informative=6, weights=[0.9], flip_y=0.03, class_sep=0.8,
+        6000,
+        10,
+        n_informative=6,
+        weights=[0.9],
+        flip_y=0.03,
+        class_sep=0.8,
         random_state=4,
     )
     half = len(y) // 2
