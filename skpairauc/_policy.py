@@ -28,11 +28,9 @@ AUTO_EXACT_MAX_PAIRS = PROFILES["cpu"].exact_max_pairs
 
 # The losses with a sort-based all-pairs sum (skpairauc._sorted) cost O(n log n)
 # per L-BFGS iteration whatever the pair count, so "auto" keeps the exact
-# solver for them up to a number of rows: for a linear scorer, whose exact fit
-# of a million rows takes seconds, SORTED_EXACT_MAX_ROWS_LINEAR; when an MLP
-# may train, whose exact fit costs far more than Adam's with early stopping
-# at 1e5 rows (same AUC), SORTED_EXACT_MAX_ROWS (see benchmarks/README.md,
-# "Sorted objectives").
+# solver for them up to a number of rows: far more for a linear scorer than
+# when an MLP may train, whose exact fit then costs far more than Adam's (see
+# benchmarks/README.md, "Sorted objectives").
 SORTED_EXACT_MAX_ROWS_LINEAR = 2**22
 SORTED_EXACT_MAX_ROWS = 2**15
 

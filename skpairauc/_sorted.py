@@ -108,9 +108,8 @@ def _suffix_sums(x):
 
 # The partial-AUC objective is this share of the mean loss over the pairs of
 # the top max_fpr of the negatives, plus the rest of the full all-pairs mean:
-# the top pairs alone let a fit shrink or flip its scores on hard tables
-# (test ROC AUC 0.31 on a split of mammographic); the equal mixture kept the
-# full AUC and raised the partial AUC (benchmarks/studies/study_pauc_share.py).
+# the top pairs alone let a fit on a hard table shrink or flip its scores
+# (benchmarks/studies/study_pauc_share.py).
 TOP_SHARE = 0.5
 
 

@@ -124,6 +124,14 @@ def test_the_estimator_page_documents_its_methods(html_dir):
     assert 'id="skpairauc.PairwiseAUCClassifier.get_params"' not in html
 
 
+def test_partial_auc_page_and_the_sorted_losses_figure(html_dir):
+    page = (html_dir / "user_guide" / "partial_auc.html").read_text(encoding="utf-8")
+    assert "max_fpr" in page and "plot_partial_auc" in page
+    losses = (html_dir / "user_guide" / "losses.html").read_text(encoding="utf-8")
+    assert 'id="sorted-losses"' in losses
+    assert (html_dir / "_images" / "sorted_gradient.png").is_file()
+
+
 def test_api_names_match_the_package():
     import skpairauc
 
@@ -151,6 +159,7 @@ def test_gallery_has_the_promised_examples():
         "plot_decision_surfaces",
         "plot_grid_search",
         "plot_pairwise_vs_cross_entropy",
+        "plot_partial_auc",
         "plot_threshold",
         "plot_training_curves",
     ]
