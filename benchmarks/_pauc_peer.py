@@ -38,7 +38,6 @@ rows, one torch thread. Torch and LibAUC are imported inside ``fit``.
 
 from __future__ import annotations
 
-import numpy as np
 from _torch_peers import TorchAUCMLP
 
 #: The settings above, for the report.
@@ -94,22 +93,12 @@ class TorchPAUCMLP(TorchAUCMLP):
         from libauc.losses import pAUC_DRO_Loss
         from libauc.optimizers import SOPAs
 
-        torch.set_num_threads(self.n_threads)
-        torch.manual_seed(self.random_state)
-        rng = np.random.default_rng(self.random_state)
-        X = torch.as_tensor(np.asarray(X, dtype=np.float32))
-        y = np.asarray(y)
-        self.classes_ = np.array([0, 1])
-        pos = np.flatnonzero(y == 1)
-        neg = np.flatnonzero(y == 0)
-        n_pos_batch = self.batch_size // 2
-        n_neg_batch = self.batch_size - n_pos_batch
-        target = torch.cat([torch.ones(n_pos_batch, 1), torch.zeros(n_neg_batch, 1)])
+        X, draw, target = self._start(X, y)
 
         cpu = torch.device("cpu")
         model = self._build(X.shape[1])
         loss_fn = pAUC_DRO_Loss(
-            data_len=len(y),
+            data_len=len(X),
             gamma=SETTINGS["gamma"],
             margin=SETTINGS["margin"],
             Lambda=SETTINGS["Lambda"],
@@ -131,12 +120,7 @@ class TorchPAUCMLP(TorchAUCMLP):
             if step in decay_at:
                 for group in optimizer.param_groups:
                     group["lr"] /= 10.0
-            batch = np.concatenate(
-                [
-                    rng.choice(pos, n_pos_batch, replace=len(pos) < n_pos_batch),
-                    rng.choice(neg, n_neg_batch, replace=len(neg) < n_neg_batch),
-                ]
-            )
+            batch = draw()
             scores = torch.sigmoid(model(X[batch]))
             # The rows' indices in the training set: the loss's moving
             # average belongs to each training positive.

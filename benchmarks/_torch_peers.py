@@ -78,6 +78,35 @@ class TorchAUCMLP(ClassifierMixin, BaseEstimator):
         layers.append(torch.nn.Linear(width, 1))
         return torch.nn.Sequential(*layers)
 
+    def _start(self, X, y):
+        """Seed and thread settings, ``classes_``, and what a training loop
+        needs: ``X`` as a tensor, ``draw()`` (the row indices of a batch,
+        half positives, as DualSampler with rate 0.5) and the batch's
+        targets."""
+        import torch
+
+        torch.set_num_threads(self.n_threads)
+        torch.manual_seed(self.random_state)
+        rng = np.random.default_rng(self.random_state)
+        y = np.asarray(y)
+        self.classes_ = np.array([0, 1])
+        pos = np.flatnonzero(y == 1)
+        neg = np.flatnonzero(y == 0)
+        n_pos_batch = self.batch_size // 2
+        n_neg_batch = self.batch_size - n_pos_batch
+
+        def draw():
+            return np.concatenate(
+                [
+                    rng.choice(pos, n_pos_batch, replace=len(pos) < n_pos_batch),
+                    rng.choice(neg, n_neg_batch, replace=len(neg) < n_neg_batch),
+                ]
+            )
+
+        target = torch.cat([torch.ones(n_pos_batch, 1), torch.zeros(n_neg_batch, 1)])
+        X = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        return X, draw, target.float()
+
     def fit(self, X, y):
         """Train on ``X`` (float array) and binary ``y`` (1 = positive)."""
         import torch
@@ -86,19 +115,7 @@ class TorchAUCMLP(ClassifierMixin, BaseEstimator):
 
         if self.method not in LIBAUC_METHODS:
             raise ValueError(f"method must be one of {LIBAUC_METHODS}.")
-        torch.set_num_threads(self.n_threads)
-        torch.manual_seed(self.random_state)
-        rng = np.random.default_rng(self.random_state)
-        X = torch.as_tensor(np.asarray(X, dtype=np.float32))
-        y = np.asarray(y)
-        self.classes_ = np.array([0, 1])
-        pos = np.flatnonzero(y == 1)
-        neg = np.flatnonzero(y == 0)
-        n_pos_batch = self.batch_size // 2
-        n_neg_batch = self.batch_size - n_pos_batch
-        target = torch.cat(
-            [torch.ones(n_pos_batch, 1), torch.zeros(n_neg_batch, 1)]
-        ).float()
+        X, draw, target = self._start(X, y)
 
         model = self._build(X.shape[1])
         if self.method == "libauc_pairwise":
@@ -123,12 +140,7 @@ class TorchAUCMLP(ClassifierMixin, BaseEstimator):
         for step in range(self.n_steps):
             if step in decay_at:
                 optimizer.update_regularizer(decay_factor=10)
-            batch = np.concatenate(
-                [
-                    rng.choice(pos, n_pos_batch, replace=len(pos) < n_pos_batch),
-                    rng.choice(neg, n_neg_batch, replace=len(neg) < n_neg_batch),
-                ]
-            )
+            batch = draw()
             scores = torch.sigmoid(model(X[batch]))
             loss = loss_fn(scores, target)
             optimizer.zero_grad()
