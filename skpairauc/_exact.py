@@ -15,7 +15,13 @@ from ._layout import (
     feature_bucket,
     task_classes,
 )
-from ._prepare import SolverResult, finish, param_specs, penalty_strength
+from ._prepare import (
+    SolverResult,
+    finish,
+    max_fpr_setting,
+    param_specs,
+    penalty_strength,
+)
 from ._scorers import flatten, param_shapes, unflatten
 from ._sparse import SparseRows
 from ._threads import Background
@@ -28,13 +34,8 @@ def _exact_config(settings):
         activation=settings["activation"],
         loss=settings["loss"],
         margin=float(settings["margin"]),
-        max_fpr=_max_fpr(settings),
+        max_fpr=max_fpr_setting(settings),
     )
-
-
-def _max_fpr(settings):
-    max_fpr = settings.get("max_fpr")
-    return None if max_fpr is None else float(max_fpr)
 
 
 def exact_programs_ahead(jobs, n_features, n_classes, settings, sparse=False):
@@ -60,7 +61,11 @@ def exact_programs_ahead(jobs, n_features, n_classes, settings, sparse=False):
 
     from . import _solvers
 
-    config = _exact_config(settings)
+    # A new partial-AUC fit first minimises the full-AUC objective: its
+    # program is needed too.
+    configs = [_exact_config(settings)]
+    if configs[0].max_fpr is not None:
+        configs.insert(0, configs[0]._replace(max_fpr=None))
     n_tasks = len(task_classes(n_classes))
     n_outputs = 1 if n_classes == 2 else n_classes
     struct = jax.ShapeDtypeStruct
@@ -78,7 +83,8 @@ def exact_programs_ahead(jobs, n_features, n_classes, settings, sparse=False):
                 struct((n_tasks, n_neg), np.float32),
                 struct((n_tasks,), np.float32),
             )
-            _solvers.exact_program(params, n_rows, n_columns, pairs, config, sparse)
+            for config in configs:
+                _solvers.exact_program(params, n_rows, n_columns, pairs, config, sparse)
 
     return Background(work)
 
@@ -152,7 +158,7 @@ def train_exact(prepared, inputs, policy, settings, warm_start=False):
                 objective.close()
 
     max_iter = settings["max_iter"]
-    max_fpr = _max_fpr(settings)
+    max_fpr = max_fpr_setting(settings)
     theta = flatten(params)
     if max_fpr is not None and not warm_start:
         # The partial AUC's pairs depend on the ranking: at the initial

@@ -121,6 +121,7 @@ class HostObjective:
         self.reg = float(reg)
         self.max_fpr = max_fpr
         self._buffers = None
+        self._sorted = None
         if loss in SORTED_LOSSES:
             self._sorted = (loss, float(margin))
         elif loss == "logistic":
@@ -133,7 +134,7 @@ class HostObjective:
     def _pair_sums(self, s_pos, w_pos, s_neg, w_neg):
         if self.max_fpr is not None:
             w_neg = top_negative_weights(s_neg, w_neg, self.max_fpr)
-        if hasattr(self, "_sorted"):
+        if self._sorted is not None:
             return sorted_pair_sums(s_pos, w_pos, s_neg, w_neg, *self._sorted)
         if self._buffers is None:
             return pair_block_sums(s_pos, w_pos, s_neg, w_neg, self._loss)

@@ -144,9 +144,8 @@ def exact_objective(
         column = lax.dynamic_index_in_dim(scores, task, axis=1, keepdims=False)
         s_neg = column[n_idx]
         if max_fpr is not None:
-            n_w = lax.stop_gradient(
-                top_negative_weights(lax.stop_gradient(s_neg), n_w, max_fpr, jnp)
-            )
+            # The weights are held fixed: no gradient through the choice.
+            n_w = top_negative_weights(lax.stop_gradient(s_neg), n_w, max_fpr, jnp)
             norm = norm * max_fpr
         total = all_pairs_loss_sum(column[p_idx], p_w, s_neg, n_w, loss, margin)
         return total / norm

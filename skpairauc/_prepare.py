@@ -101,6 +101,12 @@ def weighted_rows(inputs, policy):
     )
 
 
+def max_fpr_setting(settings):
+    """The ``max_fpr`` of the settings as a float, or None (full AUC)."""
+    max_fpr = settings["max_fpr"]
+    return None if max_fpr is None else float(max_fpr)
+
+
 def penalty_strength(alpha, total_weight, weight_unit):
     """The L2 coefficient of the objective, ``alpha`` over the user's total
     weight of the training rows (``total_weight`` in units of ``weight_unit``),

@@ -24,6 +24,7 @@ from ._prepare import (
     SolverResult,
     column_count,
     finish,
+    max_fpr_setting,
     param_specs,
     penalty_strength,
     prepare,
@@ -108,7 +109,7 @@ def stochastic_config(inputs, policy, settings):
         dropout=float(settings["dropout"]),
         uniform_weights=_uniform(inputs, policy),
         sparse_budget=_sparse_budget(inputs, policy, settings),
-        max_fpr=None if settings["max_fpr"] is None else float(settings["max_fpr"]),
+        max_fpr=max_fpr_setting(settings),
     )
 
 
