@@ -9,6 +9,9 @@ exactly. Reading the device imports JAX, so it is read only by fits that run
 a compiled program anyway.
 """
 
+import importlib.util
+import os
+import sys
 from typing import NamedTuple
 
 
@@ -44,6 +47,24 @@ def backend():
     import jax
 
     return jax.default_backend()
+
+
+# The distributions that give JAX a device other than the CPU (its plugins'
+# namespace package, and the TPU runtime).
+_ACCELERATOR_MODULES = ("jax_plugins", "libtpu")
+
+
+def exact_on_host():
+    """Whether exact fits run on the host (NumPy) rather than as compiled
+    programs: when JAX's device is the CPU. Imports nothing: without JAX
+    imported, the device is the CPU unless ``JAX_PLATFORMS`` names another
+    or an accelerator plugin is installed."""
+    platforms = os.environ.get("JAX_PLATFORMS", "")
+    if platforms:
+        return platforms.split(",")[0].strip() == "cpu"
+    if "jax" in sys.modules:
+        return backend() == "cpu"
+    return not any(importlib.util.find_spec(m) for m in _ACCELERATOR_MODULES)
 
 
 def profile(name=None):

@@ -1,22 +1,28 @@
-"""The exact objective's value and gradient in NumPy, for small data.
+"""The exact objective's value and gradient in NumPy, on the host.
 
 The same objective as :func:`skpairauc._objective.exact_objective` plus the L2
 penalty (see :func:`skpairauc._solvers.exact_program`), with the gradient by
-hand-written back-propagation through the scorer. A fit whose every task has at
-most ``HOST_MAX_PAIRS`` positive-negative pairs trains with it, so it neither
-imports JAX nor compiles anything.
+hand-written back-propagation through the scorer. Each task's all-pairs sum is
+taken over the pair matrix up to ``HOST_MAX_PAIRS`` pairs; beyond, by a
+sort (the margin losses, :mod:`skpairauc._sorted`, exact) or on a lattice of
+scores (the logistic loss, :mod:`skpairauc._binned`), whose cost grows with
+the rows, not the pairs. Such fits neither import JAX nor compile anything.
 
 Why: on small data compiling (and importing JAX) is most of a fit, and up to
-``HOST_MAX_PAIRS`` NumPy evaluates the objective within about twice the
-compiled program's time: an exact fit makes too few evaluations to repay a
-compile (see benchmarks/README.md).
+``HOST_MAX_PAIRS`` NumPy evaluates the pair matrix within about twice the
+compiled program's time; beyond it, the sums by sort or lattice take a small
+part of a compiled evaluation of every pair (see benchmarks/README.md). The
+compiled program still serves exact fits on an accelerator
+(:func:`skpairauc._device.exact_on_host`).
 """
 
 import numpy as np
 from scipy.sparse import issparse
 
+from ._binned import binned_pair_sums
+from ._device import exact_on_host
 from ._layout import task_classes
-from ._losses import pair_block_sums, value_and_derivative
+from ._losses import value_and_derivative
 from ._scorers import ACTIVATIONS, l2_penalty, unflatten
 from ._sorted import SORTED_LOSSES, sorted_pair_sums, top_negative_weights
 
@@ -30,13 +36,26 @@ HOST_MAX_PAIRS = 512 * 512
 def runs_on_host(y_train, n_classes, loss="logistic"):
     """Whether an exact fit on encoded labels ``y_train`` (rows of positive
     weight) uses the host objective: always for the losses with a sort-based
-    all-pairs sum (:mod:`skpairauc._sorted`), whose cost grows as
-    ``n log n``; else up to ``HOST_MAX_PAIRS`` pairs per task."""
+    all-pairs sum (:mod:`skpairauc._sorted`); for the others up to
+    ``HOST_MAX_PAIRS`` pairs per task, and beyond when JAX's device is the
+    CPU (:func:`skpairauc._device.exact_on_host`)."""
     if loss in SORTED_LOSSES:
         return True
     counts = np.bincount(y_train, minlength=n_classes)[task_classes(n_classes)]
     pairs = counts.astype(np.int64) * (len(y_train) - counts)
-    return bool(pairs.max() <= HOST_MAX_PAIRS)
+    return bool(pairs.max() <= HOST_MAX_PAIRS) or exact_on_host()
+
+
+def scorer_dtype(y_train, n_classes, loss="logistic"):
+    """The dtype of the host objective's rows and scorer: float64 where every
+    task's sum is exact (the pair matrix, or a sort), so that weights sum as
+    repeated rows do; float32 where a task's sum is binned, whose lattice
+    error is far larger than float32's round-off and whose rows are many."""
+    if loss in SORTED_LOSSES:
+        return np.dtype(np.float64)
+    counts = np.bincount(y_train, minlength=n_classes)[task_classes(n_classes)]
+    pairs = counts.astype(np.int64) * (len(y_train) - counts)
+    return np.dtype(np.float64 if pairs.max() <= HOST_MAX_PAIRS else np.float32)
 
 
 # The derivative of each activation from its output ``h`` (all four are
@@ -87,9 +106,9 @@ class HostObjective:
     :func:`skpairauc._sorted.top_negative_weights` at the current scores
     (the one-way partial AUC's pairs), held fixed for the gradient.
 
-    The scorer and the gradient's sums over rows and pairs are float64, so
-    that a weight ``k`` gives the gradient of ``k`` repeated rows to float64
-    round-off.
+    The scorer and the gradient's sums over rows and pairs are in the rows'
+    dtype (:func:`scorer_dtype`): with float64, a weight ``k`` gives the
+    gradient of ``k`` repeated rows to float64 round-off.
     Returns a float and a float64 gradient. Padding (rows past the last real
     one, zero-weight pair entries) is dropped once here.
     """
@@ -113,37 +132,45 @@ class HostObjective:
             self.tasks.append(task)
             last_row = max(last_row, task[0].max(initial=-1), task[2].max(initial=-1))
         rows = rows[: last_row + 1]
-        # Sparse rows (a float64 CSR matrix) stay sparse: the scorer's first
-        # product and the first layer's gradient are SciPy's.
-        self.rows = rows if issparse(rows) else np.asarray(rows, np.float64)
+        # Sparse rows (a CSR matrix) stay sparse: the scorer's first product
+        # and the first layer's gradient are SciPy's.
+        self.rows = rows if issparse(rows) else np.asarray(rows)
+        self.dtype = self.rows.dtype
         self.shapes = shapes
         self.activation = activation
         self.reg = float(reg)
         self.max_fpr = max_fpr
+        self._sorted = (loss, float(margin)) if loss in SORTED_LOSSES else None
+        self._loss = value_and_derivative(loss, margin, np)
+        # Pair buffers for the tasks summed over the pair matrix (the
+        # logistic loss up to HOST_MAX_PAIRS pairs); larger ones go binned.
+        dense = [
+            len(t[0]) * len(t[2])
+            for t in self.tasks
+            if len(t[0]) * len(t[2]) <= HOST_MAX_PAIRS
+        ]
         self._buffers = None
-        self._sorted = None
-        if loss in SORTED_LOSSES:
-            self._sorted = (loss, float(margin))
-        elif loss == "logistic":
-            longest = max(len(t[0]) * len(t[2]) for t in self.tasks)
+        self._kernels = {}  # the binned sums' loss spectra (skpairauc._binned)
+        if self._sorted is None and loss == "logistic" and dense:
+            longest = max(dense)
             self._buffers = [np.empty(longest, np.float32) for _ in range(3)]
             self._buffers.append(np.empty(longest))
-        else:
-            self._loss = value_and_derivative(loss, margin, np)
 
     def _pair_sums(self, s_pos, w_pos, s_neg, w_neg):
         if self.max_fpr is not None:
             w_neg = top_negative_weights(s_neg, w_neg, self.max_fpr)
         if self._sorted is not None:
             return sorted_pair_sums(s_pos, w_pos, s_neg, w_neg, *self._sorted)
-        if self._buffers is None:
-            return pair_block_sums(s_pos, w_pos, s_neg, w_neg, self._loss)
+        if self._buffers is None or len(s_pos) * len(s_neg) > HOST_MAX_PAIRS:
+            return binned_pair_sums(
+                s_pos, w_pos, s_neg, w_neg, self._loss, self._kernels
+            )
         shape = (len(s_pos), len(s_neg))
         views = [b[: shape[0] * shape[1]].reshape(shape) for b in self._buffers]
         return _logistic_sums(s_pos, w_pos, s_neg, w_neg, views)
 
     def __call__(self, theta):
-        params = unflatten(np.asarray(theta, np.float64), self.shapes)
+        params = unflatten(np.asarray(theta, self.dtype), self.shapes)
         coefs, intercepts = params["coefs"], params["intercepts"]
         activate = ACTIVATIONS[self.activation]
         outputs = [self.rows]  # the input of each layer
@@ -152,7 +179,7 @@ class HostObjective:
         scores = outputs[-1] @ coefs[-1]
 
         value = 0.0
-        score_grad = np.zeros(scores.shape[::-1])  # (task, row)
+        score_grad = np.zeros(scores.shape[::-1], self.dtype)  # (task, row)
         for t, (p_idx, p_w, n_idx, n_w, scale) in enumerate(self.tasks):
             column = scores[:, t]
             total, grad_pos, grad_neg = self._pair_sums(
@@ -182,6 +209,6 @@ class HostObjective:
             grad += self.reg * W
         value += float(self.reg) * float(l2_penalty(np, params))
         gradient = np.concatenate(
-            [np.ravel(g) for g in (*coef_grads, *intercept_grads)]
+            [np.ravel(g) for g in (*coef_grads, *intercept_grads)], dtype=np.float64
         )
         return value, gradient

@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._device import EXACT_MAX_PAIRS_ANY_DEVICE, PROFILES, profile
+from ._device import EXACT_MAX_PAIRS_ANY_DEVICE, PROFILES, exact_on_host, profile
 from ._layout import task_classes, validation_split
 from ._sorted import SORTED_LOSSES
 
@@ -117,11 +117,15 @@ def resolve_solver(params, y_encoded, n_classes):
         return params["solver"]
     if stochastic_only:
         return "adam"
+    linear = _is_linear(params["hidden_layer_sizes"])
     if params["loss"] in SORTED_LOSSES:
-        linear = _is_linear(params["hidden_layer_sizes"])
         limit = SORTED_EXACT_MAX_ROWS_LINEAR if linear else SORTED_EXACT_MAX_ROWS
         if len(y_encoded) <= limit:
             return "lbfgs"
+    elif linear and exact_on_host() and len(y_encoded) <= SORTED_EXACT_MAX_ROWS_LINEAR:
+        # The binned sums (skpairauc._binned) make a linear scorer's exact
+        # iteration cost two products with the rows, as LogisticRegression's.
+        return "lbfgs"
     pairs = n_pairs(y_encoded, n_classes)
     if pairs <= EXACT_MAX_PAIRS_ANY_DEVICE:
         return "lbfgs"

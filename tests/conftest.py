@@ -44,11 +44,12 @@ def multiclass():
 @pytest.fixture
 def compiled_exact(monkeypatch):
     """Exact fits compile their objective however small the data (as fits
-    above ``HOST_MAX_PAIRS`` do), for the tests of compiled programs and their
-    caches: below the bound an exact fit runs in NumPy and compiles nothing."""
+    on an accelerator do), for the tests of compiled programs and their
+    caches: on a CPU an exact fit runs in NumPy and compiles nothing."""
     from skpairauc import _host_objective
 
     monkeypatch.setattr(_host_objective, "HOST_MAX_PAIRS", 0)
+    monkeypatch.setattr(_host_objective, "exact_on_host", lambda: False)
 
 
 @pytest.fixture

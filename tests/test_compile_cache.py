@@ -80,6 +80,7 @@ FIT_CHILD = textwrap.dedent(
         # Every exact fit compiles (small ones would run in NumPy): these
         # children test the compiled programs and their disk cache.
         _host_objective.HOST_MAX_PAIRS = 0
+        _host_objective.exact_on_host = lambda: False
 
         import jax  # what a fit would import: the barrier then starts compiles
 
@@ -629,6 +630,7 @@ def test_user_jax_config_is_untouched(tmp_path, user_setting):
         # Every exact fit compiles (small ones would run in NumPy): these
         # children test the compiled programs and their disk cache.
         _host_objective.HOST_MAX_PAIRS = 0
+        _host_objective.exact_on_host = lambda: False
 
         names = [n for n in (
             "jax_compilation_cache_dir",

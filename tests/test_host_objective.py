@@ -110,6 +110,8 @@ def test_the_buffers_serve_tasks_of_every_size():
 
 
 def test_runs_on_host_counts_the_largest_task_pairs(monkeypatch):
+    # On an accelerator, exact fits above the limit compile their objective.
+    monkeypatch.setattr(host, "exact_on_host", lambda: False)
     monkeypatch.setattr(host, "HOST_MAX_PAIRS", 100)
     assert host.runs_on_host(np.array([0] * 10 + [1] * 10), 2)  # 100 pairs
     assert not host.runs_on_host(np.array([0] * 11 + [1] * 10), 2)  # 110
@@ -127,6 +129,7 @@ def test_a_host_fit_is_the_compiled_fit(imbalanced, monkeypatch, hidden):
     X, y = imbalanced
     on_host = PairwiseAUCClassifier(hidden, random_state=0).fit(X, y)
     monkeypatch.setattr(host, "HOST_MAX_PAIRS", 0)
+    monkeypatch.setattr(host, "exact_on_host", lambda: False)
     compiled = PairwiseAUCClassifier(hidden, random_state=0).fit(X, y)
     assert on_host.loss_curve_[0] == pytest.approx(compiled.loss_curve_[0], rel=1e-6)
     assert on_host.best_loss_ == pytest.approx(
@@ -172,6 +175,7 @@ def test_above_the_bound_the_fit_compiles(monkeypatch, imbalanced):
 
     X, y = imbalanced
     monkeypatch.setattr(host, "HOST_MAX_PAIRS", 0)
+    monkeypatch.setattr(host, "exact_on_host", lambda: False)
     before = _solvers.TRACE_COUNTS["exact_objective"]
     # A configuration no other test compiles: its program is traced here.
     PairwiseAUCClassifier((3, 2, 3), activation="logistic").fit(X, y)

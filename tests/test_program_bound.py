@@ -230,6 +230,7 @@ ENV_BOUND_CHILD = textwrap.dedent(
     # Every exact fit compiles (these small ones would run in NumPy): the
     # bound is on compiled programs.
     _host_objective.HOST_MAX_PAIRS = 0
+    _host_objective.exact_on_host = lambda: False
 
     warnings.simplefilter("ignore")
     loaded = []
@@ -275,6 +276,7 @@ SWEEP_CHILD = textwrap.dedent(
     # Every exact fit compiles (these small ones would run in NumPy): the
     # bound is on compiled programs.
     _host_objective.HOST_MAX_PAIRS = 0
+    _host_objective.exact_on_host = lambda: False
 
     def state(n_fits, d):
         with open("/proc/self/maps", "rb") as file:

@@ -6,7 +6,7 @@ import pytest
 from sklearn.datasets import make_classification
 from sklearn.metrics import roc_auc_score
 
-from skpairauc import PairwiseAUCClassifier
+from skpairauc import PairwiseAUCClassifier, _policy
 from skpairauc import _host_objective as host
 from skpairauc._layout import exact_layout
 from skpairauc._losses import pair_block_sums, value_and_derivative
@@ -181,9 +181,13 @@ def test_partial_auc_objective_equals_the_compiled_one_and_brute_force(loss, n_c
 
 
 @pytest.mark.parametrize("loss", LOSSES)
-def test_auto_keeps_the_exact_solver_far_beyond_2_24_pairs(loss):
+def test_auto_keeps_the_exact_solver_far_beyond_2_24_pairs(loss, monkeypatch):
     y = np.r_[np.zeros(990_000, int), np.ones(10_000, int)]  # 9.9e9 pairs
     linear = PairwiseAUCClassifier((), loss=loss).get_params()
+    assert resolve_solver(linear, y, 2) == "lbfgs"
+    # The logistic loss's binned sums run on the host: on a CPU only.
+    assert resolve_solver({**linear, "loss": "logistic"}, y, 2) == "lbfgs"
+    monkeypatch.setattr(_policy, "exact_on_host", lambda: False)
     assert resolve_solver(linear, y, 2) == "lbfgs"
     assert resolve_solver({**linear, "loss": "logistic"}, y, 2) == "adam"
     # When an MLP may train, up to 2**15 rows: 2.7e8 pairs when balanced.
