@@ -23,7 +23,7 @@ from ._binned import binned_pair_sums
 from ._device import exact_on_host
 from ._layout import task_classes
 from ._losses import value_and_derivative
-from ._scorers import ACTIVATIONS, l2_penalty, unflatten
+from ._scorers import l2_penalty, unflatten
 from ._sorted import SORTED_LOSSES, sorted_pair_sums, top_negative_weights
 
 # The host objective serves fits whose largest task has at most this many
@@ -58,15 +58,34 @@ def scorer_dtype(y_train, n_classes, loss="logistic"):
     return np.dtype(np.float64 if pairs.max() <= HOST_MAX_PAIRS else np.float32)
 
 
-# The derivative of each activation from its output ``h`` (all four are
-# monotone, so the output determines it): back-propagation keeps only the
-# hidden outputs.
-_DERIVATIVE_FROM_OUTPUT = {
-    "identity": None,
-    "relu": lambda h: h > 0,
-    "tanh": lambda h: 1.0 - h * h,
-    "logistic": lambda h: h * (1.0 - h),
-}
+def _activate(name, z):
+    """The hidden activation ``name`` applied to ``z`` in place, with the
+    operations of :data:`skpairauc._scorers.ACTIVATIONS` (same results)."""
+    if name == "relu":
+        np.maximum(z, 0, out=z)
+    elif name == "tanh":
+        np.tanh(z, out=z)
+    elif name == "logistic":
+        z *= 0.5
+        np.tanh(z, out=z)
+        z += 1.0
+        z *= 0.5
+
+
+def _times_derivative(name, upstream, h, work):
+    """``upstream`` times the activation's derivative, in place, from the
+    activation's output ``h`` (all four are monotone, so the output
+    determines it); ``work`` is a buffer of ``h``'s shape."""
+    if name == "relu":
+        np.multiply(upstream, h > 0, out=upstream)
+    elif name == "tanh":
+        np.multiply(h, h, out=work)
+        np.subtract(1.0, work, out=work)
+        upstream *= work
+    elif name == "logistic":
+        np.subtract(1.0, h, out=work)
+        work *= h
+        upstream *= work
 
 
 def _logistic_sums(s_pos, w_pos, s_neg, w_neg, buffers):
@@ -149,6 +168,17 @@ class HostObjective:
             for t in self.tasks
             if len(t[0]) * len(t[2]) <= HOST_MAX_PAIRS
         ]
+        n_rows, n_hidden = self.rows.shape[0], len(shapes) // 2
+        widths = [shapes[layer][1] for layer in range(n_hidden)]
+
+        def buffers():
+            return [np.empty((n_rows, width), self.dtype) for width in widths]
+
+        # Outputs, upstream gradients, and (tanh, logistic) a derivative's.
+        work = buffers() if activation in ("tanh", "logistic") else [None] * n_hidden
+        self._layer_buffers = (buffers(), buffers(), work)
+        self._score_grad = np.zeros((shapes[n_hidden][1], n_rows), self.dtype)
+        self._ones = np.ones(n_rows, self.dtype)
         self._buffers = None
         self._kernels = {}  # the binned sums' loss spectra (skpairauc._binned)
         if self._sorted is None and loss == "logistic" and dense:
@@ -172,14 +202,23 @@ class HostObjective:
     def __call__(self, theta):
         params = unflatten(np.asarray(theta, self.dtype), self.shapes)
         coefs, intercepts = params["coefs"], params["intercepts"]
-        activate = ACTIVATIONS[self.activation]
+        # Each layer's output and gradient go to buffers owned by this
+        # objective: fresh arrays of rows x width at every evaluation cost as
+        # much as the products themselves.
+        hidden, upstreams, work = self._layer_buffers
         outputs = [self.rows]  # the input of each layer
-        for W, b in zip(coefs, intercepts):
-            outputs.append(activate(np, outputs[-1] @ W + b))
+        for W, b, z in zip(coefs, intercepts, hidden):
+            if issparse(outputs[-1]):
+                z[...] = outputs[-1] @ W
+            else:
+                np.matmul(outputs[-1], W, out=z)
+            z += b
+            _activate(self.activation, z)
+            outputs.append(z)
         scores = outputs[-1] @ coefs[-1]
 
         value = 0.0
-        score_grad = np.zeros(scores.shape[::-1], self.dtype)  # (task, row)
+        score_grad = self._score_grad  # (task, row); rows in no task stay 0
         for t, (p_idx, p_w, n_idx, n_w, scale) in enumerate(self.tasks):
             column = scores[:, t]
             total, grad_pos, grad_neg = self._pair_sums(
@@ -195,15 +234,20 @@ class HostObjective:
         coef_grads[-1] = outputs[-1].T @ score_grad
         # Back-propagated only through hidden layers (a linear scorer has
         # none: its (rows x features) upstream would be pure waste).
-        upstream = score_grad @ coefs[-1].T if intercepts else None
-        derivative = _DERIVATIVE_FROM_OUTPUT[self.activation]
+        if intercepts:
+            if coefs[-1].shape[1] == 1:  # an outer product, broadcast
+                np.multiply(score_grad, coefs[-1][:, 0], out=upstreams[-1])
+            else:
+                np.matmul(score_grad, coefs[-1].T, out=upstreams[-1])
         for layer in reversed(range(len(intercepts))):
-            if derivative is not None:
-                upstream = upstream * derivative(outputs[layer + 1])
+            upstream = upstreams[layer]
+            _times_derivative(
+                self.activation, upstream, outputs[layer + 1], work[layer]
+            )
             coef_grads[layer] = outputs[layer].T @ upstream
-            intercept_grads[layer] = upstream.sum(axis=0)
+            intercept_grads[layer] = self._ones @ upstream
             if layer > 0:
-                upstream = upstream @ coefs[layer].T
+                np.matmul(upstream, coefs[layer].T, out=upstreams[layer - 1])
 
         for W, grad in zip(coefs, coef_grads):
             grad += self.reg * W
