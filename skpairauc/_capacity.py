@@ -13,11 +13,17 @@ scorers and penalties (:func:`candidates`), as one stage of ``fit``:
   epochs; the best validation ROC AUC wins and trains on from there, so the
   winner's model is the one a fit of that scorer alone gives.
 
+Both run their fits in worker threads while the calling thread waits
+(:func:`until_interrupted`), so a Ctrl-C stops the selection between fits
+(or epochs), keeps what was scored, and the best candidate scored so far
+becomes the model, with a warning that says so.
+
 The user guide (:ref:`defaults`) gives the rule's reasons and measurements.
 """
 
 import math
 import threading
+import time
 import warnings
 from typing import NamedTuple
 
@@ -119,6 +125,55 @@ def choose(fold_scores, fold_soft_scores=None):
     return int(tied[np.argmax(fold_soft_scores.mean(axis=0)[tied])])
 
 
+def choose_scored(fold_scores, fold_soft_scores):
+    """:func:`choose` among the candidates scored on every fold (a column
+    holds NaN where a fold fit did not run); None when there is none."""
+    scored = np.flatnonzero(~np.isnan(fold_scores).any(axis=0))
+    if len(scored) == 0:
+        return None
+    return int(scored[choose(fold_scores[:, scored], fold_soft_scores[:, scored])])
+
+
+def until_interrupted(work, on_interrupt):
+    """Run ``work()`` in a worker thread while this thread waits, and return
+    the ``KeyboardInterrupt`` that ended it, or None.
+
+    Ctrl-C reaches the main thread only: here it finds the waiting thread,
+    not a fit, so no solver half-handles it. ``on_interrupt()`` then tells
+    ``work`` to stop (the fits running end, the others are skipped) and the
+    wait goes on until it has. A ``KeyboardInterrupt`` raised inside
+    ``work`` is treated alike; any other error of ``work`` is raised.
+    """
+    finished = threading.Event()
+
+    def run():
+        try:
+            return work()
+        finally:
+            finished.set()
+
+    runner = Background(run, name="skpairauc-selection")
+    # The waits are on an event, not Thread.join: on CPython 3.11 a join
+    # that Ctrl-C interrupts marks the thread as ended while it still runs.
+    try:
+        finished.wait()
+    except KeyboardInterrupt as interrupt:
+        on_interrupt()
+        finished.wait()
+        runner.join()
+        return interrupt
+    try:
+        runner.result()
+    except KeyboardInterrupt as interrupt:
+        on_interrupt()
+        return interrupt
+    return None
+
+
+def _label(candidate):
+    return f"hidden_layer_sizes={candidate.hidden}, alpha={candidate.alpha}"
+
+
 def cv_folds(y_encoded, n_classes, seed):
     """Stratified folds ``[(train, test), ...]`` (3, or 6 when a class has
     fewer than ``REPEAT_BELOW_CLASS_ROWS`` rows), or None when a class has
@@ -137,25 +192,38 @@ def cv_folds(y_encoded, n_classes, seed):
     ]
 
 
+class CrossValidation(NamedTuple):
+    """What :func:`cross_validate` measured: each candidate's held-out ROC
+    AUC and soft AUC on each fold, of shape ``(n_folds, n_candidates)``
+    (NaN where a fold fit did not run), the background compile that the
+    caller joins after the refit, and the ``KeyboardInterrupt`` that ended
+    the fold fits early (or None)."""
+
+    scores: np.ndarray
+    soft_scores: np.ndarray
+    ahead: object
+    interrupt: KeyboardInterrupt | None
+
+
 def cross_validate(grid, inputs, settings, seed, train, policy, n_jobs):
     """Held-out ROC AUC and soft AUC (:func:`skpairauc._monitor.soft_auc`,
-    which breaks ties) of each candidate on each stratified fold, each of
-    shape ``(n_folds, n_candidates)`` (None when a class is too small to be
-    split into folds), and the background compile that the caller joins
-    after the refit (None if none was started).
+    which breaks ties) of each candidate on each stratified fold, as a
+    :class:`CrossValidation` (None when a class is too small to be split
+    into folds).
 
     ``train(candidate, fit_inputs, fit_policy)`` fits one candidate. Folds
     are drawn from the rows of positive weight, so every class of every fold
     has weight on both of its sides. The fold fits run on ``n_jobs`` threads;
     each is deterministic, so the scores do not depend on which thread fits
-    which fold.
+    which fold. After a Ctrl-C (or an error) the fold fits running end and
+    the others are skipped; a Ctrl-C is returned with the scores so far.
     """
     from . import _exact
 
     weighted = np.flatnonzero(inputs.sample_weight > 0)
     folds = cv_folds(inputs.y_encoded[weighted], inputs.n_classes, seed)
     if folds is None:
-        return None, None, None
+        return None
     fold_sets = []
     for fit_rows, test_rows in folds:
         fit_rows, test_rows = weighted[fit_rows], weighted[test_rows]
@@ -181,34 +249,55 @@ def cross_validate(grid, inputs, settings, seed, train, policy, n_jobs):
     ahead = _exact.exact_programs_ahead(
         jobs, inputs.X.shape[1], inputs.n_classes, settings, issparse(inputs.X)
     )
+    max_fpr, verbose = settings["max_fpr"], settings["verbose"]
+    scores = np.full((len(fold_sets), len(grid)), np.nan)
+    soft_scores = np.full_like(scores, np.nan)
+    stop = threading.Event()
 
     def fold_score(i, k):
+        if stop.is_set():
+            return  # interrupted, or another fold fit failed
         fit_rows, test_rows, fold_policy = fold_sets[k]
-        result = train(grid[i], inputs.subset(fit_rows), fold_policy)
-        held_out = score_rows(
-            result.params, inputs.X, settings["activation"], rows=test_rows
+        label = (
+            f"Candidate {i + 1}/{len(grid)} ({_label(grid[i])}), "
+            f"fold {k + 1}/{len(fold_sets)}"
         )
-        y_held_out = inputs.y_encoded[test_rows]
-        w_held_out = inputs.sample_weight[test_rows]
-        return (
-            scores_auc(held_out, y_held_out, w_held_out, max_fpr=settings["max_fpr"]),
-            scores_auc(held_out, y_held_out, w_held_out, soft_auc),
-        )
+        if verbose:
+            print(f"{label}: fit on {len(fit_rows)} rows")
+        started = time.perf_counter()
+        try:
+            result = train(grid[i], inputs.subset(fit_rows), fold_policy)
+            held_out = score_rows(
+                result.params, inputs.X, settings["activation"], rows=test_rows
+            )
+            y_held_out = inputs.y_encoded[test_rows]
+            w_held_out = inputs.sample_weight[test_rows]
+            score = scores_auc(held_out, y_held_out, w_held_out, max_fpr=max_fpr)
+            soft = scores_auc(held_out, y_held_out, w_held_out, soft_auc)
+        except BaseException:
+            stop.set()
+            raise
+        scores[k, i], soft_scores[k, i] = score, soft
+        if verbose:
+            seconds = time.perf_counter() - started
+            auc = score
+            if max_fpr is not None:
+                auc = scores_auc(held_out, y_held_out, w_held_out)
+            partial = "" if max_fpr is None else f", pAUC {score:.6f}"
+            print(f"{label}: {seconds:.3f} s, held-out ROC AUC {auc:.6f}{partial}")
 
     fits = [(i, k) for i in range(len(grid)) for k in range(len(fold_sets))]
     try:
         with warnings.catch_warnings():
             # A fold fit that stops early only scores a candidate.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            results = parallel_map(fold_score, fits, n_jobs)
+            interrupt = until_interrupted(
+                lambda: parallel_map(fold_score, fits, n_jobs), stop.set
+            )
     except BaseException:
         ahead.join()
         raise
-    scores = np.zeros((len(fold_sets), len(grid)))
-    soft_scores = np.zeros((len(fold_sets), len(grid)))
-    for (i, k), (score, soft) in zip(fits, results):
-        scores[k, i], soft_scores[k, i] = score, soft
-    return scores, soft_scores, ahead
+    return CrossValidation(scores, soft_scores, ahead, interrupt)
 
 
 def select_on_validation(grid, inputs, policy, settings, seed, begin, n_jobs):
@@ -224,10 +313,15 @@ def select_on_validation(grid, inputs, policy, settings, seed, begin, n_jobs):
     (the choice reads only the selection epochs' scores, so it does not
     depend on how far each got). The programs compile in a background
     thread, the MLP's first, while another thread lays out the rows.
+
+    A Ctrl-C ends the race after the epochs running: the candidate with the
+    best validation score so far is the model as it stands (it does not
+    train on), with a warning; without any score the interrupt is raised.
     """
     from . import _stochastic
 
     verbose = settings["verbose"]
+    metric = "ROC AUC" if settings["max_fpr"] is None else "pAUC"
     laying_out = _stochastic.stochastic_data_ahead(inputs, policy, settings, seed)
     fits, compiling = [], None
     try:
@@ -249,24 +343,34 @@ def select_on_validation(grid, inputs, policy, settings, seed, begin, n_jobs):
         epochs = selection_epochs(data.layout.steps_per_epoch, settings["max_iter"])
         race = len(fits) <= n_jobs
         lock, n_done, decided = threading.Lock(), [0], threading.Event()
+        started = [False] * len(fits)
 
         def undecided():
             return not decided.is_set()
 
-        def select(fit, candidate):
+        def select(i, fit, candidate):
+            if decided.is_set():
+                return  # a failure or a Ctrl-C: no choice will be made
             if verbose:
-                print(
-                    f"Selection: hidden_layer_sizes={candidate.hidden}, "
-                    f"alpha={candidate.alpha}, its first {epochs} epochs"
-                )
+                print(f"Selection: {_label(candidate)}, its first {epochs} epochs")
+            began = time.perf_counter()
             try:
                 fit.start(data)
-                # Until every candidate is done, only a failure sets
-                # `decided`: then no choice will be made, so stop.
+                started[i] = True
+                if decided.is_set():
+                    return  # a failure or a Ctrl-C while it started
+                # Until every candidate is done, only a failure or a Ctrl-C
+                # sets `decided`: then no choice will be made, so stop.
                 fit.advance(epochs, keep_going=undecided)
             except BaseException:
                 decided.set()  # no choice will be made: end the race
                 raise
+            if verbose:
+                print(
+                    f"Selection of candidate {i + 1}/{len(fits)} "
+                    f"({_label(candidate)}): {time.perf_counter() - began:.2f} s, "
+                    f"best validation {metric} {fit.best_validation_score(epochs):.6f}"
+                )
             with lock:
                 n_done[0] += 1
                 if n_done[0] == len(fits):
@@ -274,21 +378,36 @@ def select_on_validation(grid, inputs, policy, settings, seed, begin, n_jobs):
             if race:
                 fit.advance(settings["max_iter"], keep_going=undecided)
 
-        parallel_map(select, list(zip(fits, grid)), n_jobs)
+        interrupt = until_interrupted(
+            lambda: parallel_map(
+                select, list(zip(range(len(fits)), fits, grid)), n_jobs
+            ),
+            decided.set,
+        )
+        scores = np.array(
+            [
+                fit.best_validation_score(epochs) if done else None
+                for fit, done in zip(fits, started)
+            ],
+            dtype=float,  # NaN for a candidate without a score
+        )
+        if interrupt is not None:
+            return _interrupted_race(grid, fits, scores, interrupt)
         compiling.result()
-        scores = np.array([fit.best_validation_score(epochs) for fit in fits])
         best = int(np.argmax(scores))
         if verbose:
             print(
-                f"Chose hidden_layer_sizes={grid[best].hidden}, "
-                f"alpha={grid[best].alpha} (best validation ROC AUC of the "
+                f"Chose {_label(grid[best])} (best validation {metric} of the "
                 f"selection epochs: {', '.join(f'{v:.6f}' for v in scores)}); "
                 "it trains on"
             )
         for i, fit in enumerate(fits):
             if i != best:
                 fit.close()  # free its rows before the winner trains on
+        began = time.perf_counter()
         fits[best].advance(settings["max_iter"])
+        if verbose:
+            print(f"Trained on: {time.perf_counter() - began:.2f} s")
         return scores, grid[best], fits[best].result()
     finally:
         laying_out.join()
@@ -296,6 +415,32 @@ def select_on_validation(grid, inputs, policy, settings, seed, begin, n_jobs):
             compiling.join()
         for fit in fits:
             fit.close()
+
+
+def _interrupted_race(grid, fits, scores, interrupt):
+    """After a Ctrl-C in :func:`select_on_validation`: the scores, the
+    candidate of the best validation score so far and its fit as it stands,
+    with a warning; the interrupt, with a warning, when no candidate has a
+    score."""
+    if np.isnan(scores).all():
+        warnings.warn(
+            "Capacity selection interrupted by the user before any candidate "
+            "had a validation score: the estimator is left as it was.",
+            UserWarning,
+        )
+        raise interrupt
+    best = int(np.nanargmax(scores))
+    with warnings.catch_warnings():
+        # It stopped because of the interrupt, not for want of epochs.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = fits[best].result()
+    warnings.warn(
+        f"Capacity selection interrupted by the user: the model is "
+        f"{_label(grid[best])}, the candidate of the best validation score so "
+        f"far, as it stands after {result.n_iter} epochs (not trained on).",
+        UserWarning,
+    )
+    return scores, grid[best], result
 
 
 def select_and_train(grid, inputs, policy, settings, seed, begin, train, n_jobs, warm):
@@ -313,18 +458,55 @@ def select_and_train(grid, inputs, policy, settings, seed, begin, train, n_jobs,
             grid, inputs, policy, settings, seed, begin, n_jobs
         )
         return Selection(chosen, result, grid, scores, None, None)
-    fold_scores, fold_soft, ahead = cross_validate(
-        grid, inputs, settings, seed, train, policy, n_jobs
-    )
+    cv = cross_validate(grid, inputs, settings, seed, train, policy, n_jobs)
+    if cv is None:  # a class too small to split: the first
+        if settings["verbose"]:
+            print(f"No cross-validation (a class has under {N_FOLDS} rows)")
+        result = refit(grid[0], inputs, policy, train, settings["verbose"])
+        return Selection(grid[0], result, grid, None, None, None)
     try:
-        if fold_scores is None:  # a class too small to split: the first
-            result = train(grid[0], inputs, policy)
-            return Selection(grid[0], result, grid, None, None, None)
-        chosen = grid[choose(fold_scores, fold_soft)]
-        result = train(chosen, inputs, policy)
+        best = choose_scored(cv.scores, cv.soft_scores)
+        n_done, n_fits = np.count_nonzero(~np.isnan(cv.scores)), cv.scores.size
+        if best is None:
+            warnings.warn(
+                f"Capacity selection interrupted by the user after {n_done} of "
+                f"{n_fits} fold fits, before any candidate was scored on every "
+                "fold: the estimator is left as it was.",
+                UserWarning,
+            )
+            raise cv.interrupt
+        chosen = grid[best]
+        if settings["verbose"]:
+            metric = "ROC AUC" if settings["max_fpr"] is None else "pAUC"
+            means = ", ".join(f"{v:.6f}" for v in cv.scores.mean(axis=0))
+            print(
+                f"Chose {_label(chosen)} (mean held-out {metric} of the "
+                f"{len(grid)} candidates: {means})"
+            )
+        result = refit(chosen, inputs, policy, train, settings["verbose"])
     finally:
-        if ahead is not None:
-            ahead.join()
+        cv.ahead.join()
+    if cv.interrupt is not None:
+        n_scored = np.count_nonzero(~np.isnan(cv.scores).any(axis=0))
+        warnings.warn(
+            f"Capacity selection interrupted by the user after {n_done} of "
+            f"{n_fits} fold fits: the model is {_label(chosen)}, the best of the "
+            f"{n_scored} candidate(s) scored on every fold, refitted on all rows.",
+            UserWarning,
+        )
     return Selection(
-        chosen, result, grid, fold_scores.mean(axis=0), fold_scores, fold_soft
+        chosen, result, grid, cv.scores.mean(axis=0), cv.scores, cv.soft_scores
     )
+
+
+def refit(candidate, inputs, policy, train, verbose):
+    """The chosen candidate's fit on all rows. A Ctrl-C during it is the
+    solver's to handle: a stochastic fit keeps its model and warns; an
+    interrupted L-BFGS fit raises, and the estimator is left as it was."""
+    if verbose:
+        print(f"Refit {_label(candidate)} on all {len(inputs.y_encoded)} rows")
+    began = time.perf_counter()
+    result = train(candidate, inputs, policy)
+    if verbose:
+        print(f"Refit: {time.perf_counter() - began:.3f} s")
+    return result

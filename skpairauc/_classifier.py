@@ -176,7 +176,8 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
         Seeds initialisation, batch sampling, dropout and the validation
         split. An int gives bit-identical models on a given machine.
     verbose : bool, default=False
-        Print the loss after each epoch (or the L-BFGS summary).
+        Print the loss after each epoch (or the L-BFGS summary), and each
+        capacity-selection fit's candidate, fold, time and held-out AUC.
     warm_start : bool, default=False
         Start from the weights of the previous fit, if the architecture
         matches.
@@ -197,11 +198,13 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
         Their mean cross-validated ROC AUC (on large data: their best
         validation ROC AUC over the selection epochs); None without a choice,
         or when a class has too few rows to be split into 3 folds (then the
-        first candidate is used).
+        first candidate is used). NaN for a candidate left unscored by a
+        Ctrl-C (see :ref:`defaults`).
     capacity_fold_scores_ : ndarray of shape (n_folds, n_candidates) or None
         The held-out ROC AUC of each candidate on each cross-validation fold
-        (3 folds, or 6 when repeated); None without cross-validation (no choice,
-        or the large-data selection by validation ROC AUC).
+        (3 folds, or 6 when repeated; NaN where a Ctrl-C stopped the fold
+        fits); None without cross-validation (no choice, or the large-data
+        selection by validation ROC AUC).
     capacity_fold_soft_scores_ : ndarray of shape (n_folds, n_candidates) or None
         The same folds' soft ROC AUC: the mean over held-out positive-negative
         pairs of ``sigmoid((s+ - s-) / spread)``, ``spread`` the standard
@@ -505,9 +508,6 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
         chosen, result, grid = selection.chosen, selection.result, selection.grid
         capacity_scores = selection.scores
         fold_scores, fold_soft_scores = selection.fold_scores, selection.fold_soft
-        if self.verbose and len(grid) > 1 and policy.held_out is None:
-            # (The large-data selection says what it chose before training on.)
-            print(f"Chose hidden_layer_sizes={chosen.hidden}, alpha={chosen.alpha}")
         coefs = result.params["coefs"]
         intercepts = [*result.params["intercepts"], np.zeros(coefs[-1].shape[1])]
 

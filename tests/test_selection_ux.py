@@ -1,0 +1,352 @@
+"""What the capacity selection of ``hidden_layer_sizes="auto"`` tells the
+user (verbose lines) and what a Ctrl-C during it leaves (issue 23)."""
+
+import re
+import signal
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+from skpairauc import PairwiseAUCClassifier, _stochastic, _training
+
+# 300 rows, a class under 200 rows: 6 folds (3, repeated), 4 candidates.
+N_FOLDS, N_CANDIDATES = 6, 4
+GRID = [((), 10.0), ((), 0.1), ((64,), 10.0), ((64,), 1.0)]
+FLOAT = r"(\d+\.\d+)"
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_classification(300, 5, random_state=0)
+
+
+def _candidate(params, settings):
+    hidden = tuple(W.shape[1] for W in params["coefs"][:-1])
+    return hidden, settings["alpha"]
+
+
+def _patch_train(monkeypatch, n_rows, on_fit):
+    """Call ``on_fit(candidate, nth, is_fold)`` before each fit (``nth``
+    counts that candidate's fits from 1)."""
+    real_train, counts, lock = _training.train, {}, threading.Lock()
+
+    def train(params, inputs, policy, settings, *args, **kwargs):
+        candidate = _candidate(params, settings)
+        with lock:
+            counts[candidate] = counts.get(candidate, 0) + 1
+            nth = counts[candidate]
+        on_fit(candidate, nth, len(inputs.y_encoded) < n_rows)
+        return real_train(params, inputs, policy, settings, *args, **kwargs)
+
+    monkeypatch.setattr(_training, "train", train)
+    return counts
+
+
+def _ctrl_c():
+    """A Ctrl-C as the terminal sends it: SIGINT, taken by the main thread."""
+    signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+    time.sleep(0.05)  # the main thread takes it before this fit goes on
+
+
+def _no_selection_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("skpairauc")] == []
+
+
+# ------------------------------------------------------------------ verbose
+def test_verbose_labels_each_fold_fit_with_its_time_and_held_out_auc(data, capsys):
+    X, y = data
+    clf = PairwiseAUCClassifier(random_state=0, verbose=True).fit(X, y)
+    out = capsys.readouterr().out.splitlines()
+    label = r"Candidate (\d)/4 \(hidden_layer_sizes=(.*), alpha=(.*)\), fold (\d)/6"
+    starts = [
+        i
+        for i, line in enumerate(out)
+        if re.fullmatch(label + ": fit on 200 rows", line)
+    ]
+    ends = [
+        re.fullmatch(label + rf": {FLOAT} s, held-out ROC AUC {FLOAT}", line)
+        for line in out
+    ]
+    ends = [match for match in ends if match]
+    assert len(starts) == len(ends) == N_CANDIDATES * N_FOLDS
+    # Each fold fit: its label, its solver's lines, then its time and score,
+    # candidate by candidate, fold by fold.
+    for n, (start, end) in enumerate(zip(starts, ends)):
+        i, k = divmod(n, N_FOLDS)
+        assert out[start + 1].startswith("L-BFGS: ")
+        hidden, alpha = GRID[i]
+        assert end.groups()[:4] == (str(i + 1), str(hidden), str(alpha), str(k + 1))
+        assert float(end.group(6)) == pytest.approx(
+            clf.capacity_fold_scores_[k, i], abs=1e-6
+        )
+    chose = out.index(
+        f"Chose hidden_layer_sizes={clf.hidden_layer_sizes_}, alpha={clf.alpha_} "
+        "(mean held-out ROC AUC of the 4 candidates: "
+        + ", ".join(f"{v:.6f}" for v in clf.capacity_scores_)
+        + ")"
+    )
+    assert out[chose + 1] == (
+        f"Refit hidden_layer_sizes={clf.hidden_layer_sizes_}, alpha={clf.alpha_} "
+        "on all 300 rows"
+    )
+    assert out[chose + 2].startswith("L-BFGS: ")
+    assert re.fullmatch(rf"Refit: {FLOAT} s", out[chose + 3])
+    assert chose + 4 == len(out)
+
+
+def test_verbose_with_max_fpr_prints_both_held_out_aucs(data, capsys):
+    X, y = data
+    clf = PairwiseAUCClassifier(random_state=0, verbose=True, max_fpr=0.2).fit(X, y)
+    out = capsys.readouterr().out
+    ends = re.findall(
+        rf"fold (\d)/6: {FLOAT} s, held-out ROC AUC {FLOAT}, pAUC {FLOAT}\n", out
+    )
+    assert len(ends) == N_CANDIDATES * N_FOLDS
+    # The selection reads the partial AUC; the full one is printed beside it.
+    pauc = np.array([float(e[3]) for e in ends]).reshape(N_CANDIDATES, N_FOLDS)
+    np.testing.assert_allclose(pauc.T, clf.capacity_fold_scores_, atol=1e-6)
+    auc = np.array([float(e[2]) for e in ends])
+    assert not np.allclose(auc, pauc.ravel(), atol=1e-3)
+    assert "(mean held-out pAUC of the 4 candidates: " in out
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_verbose_large_data_selection_prints_each_candidates_time(capsys):
+    X, y = make_classification(n_samples=3000, n_features=5, random_state=0)
+    clf = PairwiseAUCClassifier(
+        solver="adam", early_stopping=True, max_iter=11, verbose=True, random_state=0
+    ).fit(X, y)
+    out = capsys.readouterr().out.splitlines()
+    ends = [
+        re.fullmatch(
+            rf"Selection of candidate (\d)/2 \(hidden_layer_sizes=(.*), "
+            rf"alpha=1.0\): {FLOAT} s, best validation ROC AUC {FLOAT}",
+            line,
+        )
+        for line in out
+    ]
+    ends = [match for match in ends if match]
+    assert [(m.group(1), m.group(2)) for m in ends] == [("1", "()"), ("2", "(64,)")]
+    np.testing.assert_allclose(
+        [float(m.group(4)) for m in ends], clf.capacity_scores_, atol=1e-6
+    )
+    chose = next(i for i, line in enumerate(out) if line.startswith("Chose "))
+    assert out[chose + 1].startswith("Iteration 11, ")
+    assert re.fullmatch(rf"Trained on: {FLOAT} s", out[-1])
+
+
+# ------------------------------------------------------- Ctrl-C, fold fits
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_ctrl_c_after_one_candidate_is_scored_refits_it_and_warns(
+    data, monkeypatch, n_jobs
+):
+    X, y = data
+
+    def on_fit(candidate, nth, is_fold):
+        if candidate == GRID[1] and nth == 2:  # its second fold
+            raise KeyboardInterrupt
+
+    counts = _patch_train(monkeypatch, len(y), on_fit)
+    clf = PairwiseAUCClassifier(random_state=0, n_jobs=n_jobs)
+    with pytest.warns(UserWarning, match="interrupted by the user") as caught:
+        clf.fit(X, y)
+    message = str(caught[-1].message)
+    n_done = int(re.search(r"after (\d+) of 24 fold fits", message).group(1))
+    if n_jobs == 1:
+        assert n_done == N_FOLDS + 1  # candidate 1's folds and one of 2's
+    assert 1 + N_FOLDS <= n_done <= N_FOLDS + 3
+    assert (
+        "the model is hidden_layer_sizes=(), alpha=10.0, the best of the 1 "
+        "candidate(s) scored on every fold, refitted on all rows." in message
+    )
+    # The fold fits not started were skipped (24 folds, 1 refit).
+    assert sum(counts.values()) < N_FOLDS + 5
+    assert (clf.hidden_layer_sizes_, clf.alpha_) == GRID[0]
+    assert np.isfinite(clf.capacity_scores_[0])
+    assert np.isnan(clf.capacity_scores_[1:]).all()
+    assert np.isfinite(clf.capacity_fold_scores_[:, 0]).all()
+    # The refit on all rows is that candidate's own fit.
+    alone = PairwiseAUCClassifier((), alpha=10.0, random_state=0).fit(X, y)
+    np.testing.assert_allclose(clf.decision_function(X), alone.decision_function(X))
+    assert (clf.predict(X) == alone.predict(X)).all()
+    assert _no_selection_threads()
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_ctrl_c_in_the_last_fold_fit_keeps_the_choice_of_all_folds(
+    data, monkeypatch, n_jobs
+):
+    # A real SIGINT while the last fold fit runs: the main thread takes it,
+    # the fits running end and every candidate is scored: the choice and the
+    # model are those of an uninterrupted fit, with a warning.
+    X, y = data
+    full = PairwiseAUCClassifier(random_state=0, n_jobs=n_jobs).fit(X, y)
+    n_calls = [0]
+
+    def on_fit(candidate, nth, is_fold):
+        n_calls[0] += 1
+        if n_calls[0] == N_CANDIDATES * N_FOLDS:
+            _ctrl_c()
+
+    _patch_train(monkeypatch, len(y), on_fit)
+    clf = PairwiseAUCClassifier(random_state=0, n_jobs=n_jobs)
+    with pytest.warns(UserWarning, match="after 24 of 24 fold fits: the model is"):
+        clf.fit(X, y)
+    assert (clf.hidden_layer_sizes_, clf.alpha_) == (
+        full.hidden_layer_sizes_,
+        full.alpha_,
+    )
+    np.testing.assert_array_equal(clf.capacity_fold_scores_, full.capacity_fold_scores_)
+    np.testing.assert_array_equal(clf.decision_function(X), full.decision_function(X))
+    assert _no_selection_threads()
+
+
+@pytest.mark.parametrize("how", ["raised in a fit", "SIGINT"])
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_ctrl_c_before_any_candidate_is_scored_leaves_the_estimator_as_it_was(
+    data, monkeypatch, n_jobs, how
+):
+    X, y = data
+    clf = PairwiseAUCClassifier(random_state=1, n_jobs=n_jobs)
+    # A fitted estimator: its model must survive the interrupted fit.
+    clf.fit(X[:, :4], y)
+    before = dict(clf.__dict__)
+
+    def on_fit(candidate, nth, is_fold):
+        if candidate == GRID[0] and nth == 2:
+            if how == "SIGINT":
+                _ctrl_c()
+            else:
+                raise KeyboardInterrupt
+
+    _patch_train(monkeypatch, len(y), on_fit)
+    with pytest.warns(UserWarning, match="before any candidate was scored on every"):
+        with pytest.raises(KeyboardInterrupt):
+            clf.fit(X, y)
+    assert clf.__dict__.keys() == before.keys()
+    assert all(clf.__dict__[key] is value for key, value in before.items())
+    assert clf.n_features_in_ == 4
+    assert _no_selection_threads()
+
+
+def test_ctrl_c_before_any_candidate_leaves_a_new_estimator_unfitted(data, monkeypatch):
+    X, y = data
+
+    def on_fit(candidate, nth, is_fold):
+        raise KeyboardInterrupt
+
+    _patch_train(monkeypatch, len(y), on_fit)
+    clf = PairwiseAUCClassifier(random_state=0)
+    before = dict(clf.__dict__)
+    with pytest.warns(UserWarning, match="after 0 of 24 fold fits"):
+        with pytest.raises(KeyboardInterrupt):
+            clf.fit(X, y)
+    assert clf.__dict__ == before
+
+
+# ----------------------------------------------------------- Ctrl-C, refit
+def test_ctrl_c_in_an_lbfgs_refit_leaves_the_estimator_as_it_was(data, monkeypatch):
+    # L-BFGS has no partial result to keep: the interrupt is raised.
+    X, y = data
+
+    def on_fit(candidate, nth, is_fold):
+        if not is_fold:
+            raise KeyboardInterrupt
+
+    _patch_train(monkeypatch, len(y), on_fit)
+    clf = PairwiseAUCClassifier(random_state=0)
+    before = dict(clf.__dict__)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning says a model was kept
+        with pytest.raises(KeyboardInterrupt):
+            clf.fit(X, y)
+    assert clf.__dict__ == before
+
+
+def test_ctrl_c_in_a_stochastic_refit_keeps_its_model(data, monkeypatch):
+    # The refit runs in the main thread: a stochastic fit takes the Ctrl-C
+    # itself and keeps the weights it reached.
+    X, y = data
+    start_epoch = _stochastic._StochasticLoop._start_epoch
+    calls = [0]
+
+    def interrupted(self, *args):
+        if threading.current_thread() is threading.main_thread():
+            calls[0] += 1
+            if calls[0] == 3:
+                raise KeyboardInterrupt
+        return start_epoch(self, *args)
+
+    monkeypatch.setattr(_stochastic._StochasticLoop, "_start_epoch", interrupted)
+    clf = PairwiseAUCClassifier(solver="adam", max_iter=4, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    messages = [str(w.message) for w in caught if w.category is UserWarning]
+    assert any("Training interrupted by the user after 2 epochs" in m for m in messages)
+    assert not any("Capacity selection" in m for m in messages)
+    assert clf.n_iter_ == 2 and np.isfinite(clf.capacity_scores_).all()
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+# ------------------------------------------- Ctrl-C, large-data selection
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_ctrl_c_in_large_data_selection_keeps_the_best_fit_as_it_stands(
+    monkeypatch, n_jobs
+):
+    X, y = make_classification(n_samples=3000, n_features=5, random_state=0)
+    real_validation_auc = _stochastic.validation_auc
+    n_calls = [0]
+
+    def validation_auc(*args):
+        n_calls[0] += 1
+        if n_calls[0] == 3:
+            _ctrl_c()
+        return real_validation_auc(*args)
+
+    monkeypatch.setattr(_stochastic, "validation_auc", validation_auc)
+    clf = PairwiseAUCClassifier(
+        solver="adam", early_stopping=True, random_state=0, n_jobs=n_jobs
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1, messages  # no ConvergenceWarning: it was stopped
+    scores = clf.capacity_scores_
+    best = int(np.nanargmax(scores))
+    assert clf.hidden_layer_sizes_ == [(), (64,)][best]
+    assert messages[0] == (
+        "Capacity selection interrupted by the user: the model is "
+        f"hidden_layer_sizes={clf.hidden_layer_sizes_}, alpha=1.0, the candidate "
+        "of the best validation score so far, as it stands after "
+        f"{clf.n_iter_} epochs (not trained on)."
+    )
+    # Stopped within an epoch of the Ctrl-C, far from its 10 selection epochs.
+    assert clf.n_iter_ <= 4 and clf.best_validation_score_ == scores[best]
+    if n_jobs == 1:  # the MLP never started
+        assert clf.hidden_layer_sizes_ == () and np.isnan(scores[1])
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+    assert _no_selection_threads()
+
+
+def test_ctrl_c_before_any_large_data_score_leaves_the_estimator_as_it_was(
+    monkeypatch,
+):
+    X, y = make_classification(n_samples=3000, n_features=5, random_state=0)
+
+    def start(self, data=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_stochastic.StochasticFit, "start", start)
+    clf = PairwiseAUCClassifier(solver="adam", early_stopping=True, random_state=0)
+    before = dict(clf.__dict__)
+    with pytest.warns(UserWarning, match="before any candidate had a validation"):
+        with pytest.raises(KeyboardInterrupt):
+            clf.fit(X, y)
+    assert clf.__dict__ == before
+    assert _no_selection_threads()
