@@ -33,7 +33,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 
 from ._monitor import scores_auc, soft_auc
-from ._policy import resolve_policy
+from ._policy import AUTO_EXACT_MAX_PAIRS, n_pairs, resolve_policy
 from ._scorers import score_rows
 from ._threads import Background, parallel_map
 
@@ -448,7 +448,15 @@ def select_and_train(grid, inputs, policy, settings, seed, begin, train, n_jobs,
     (continuing a ``warm`` fit), or the choice among ``grid`` (by
     :func:`select_on_validation` on large data, else by
     :func:`cross_validate`) and the chosen candidate's fit on all rows.
-    Returns a :class:`Selection`."""
+    Returns a :class:`Selection`.
+
+    On large data that an exact fit still serves (a linear scorer's binned
+    sums, wide data where the grid has no MLP), the penalty is not chosen,
+    as in the large-data race: each extra candidate would cost a fit per
+    fold on all those rows."""
+    large = n_pairs(inputs.y_encoded[policy.train], inputs.n_classes)
+    if policy.solver == "lbfgs" and large > AUTO_EXACT_MAX_PAIRS:
+        grid = validation_candidates(grid)
     if len(grid) == 1:
         result = train(grid[0], inputs, policy, warm_start=warm)
         return Selection(grid[0], result, grid, None, None, None)

@@ -463,15 +463,17 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
             )
         settings = self.get_params()
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        policy = resolve_policy(
-            settings, inputs.y_encoded, inputs.n_classes, seed, inputs.sample_weight
-        )
-        settings = resolve_batch(settings, policy.solver != "lbfgs")
         grid = candidates(
             self.hidden_layer_sizes, self.alpha, hidden, inputs.X.shape[1]
         )
         if warm and auto:  # continue the previously selected scorer
             grid = [Candidate(self.hidden_layer_sizes_, self.alpha_)]
+        if not any(c.hidden for c in grid):  # linear only: solved as such
+            settings["hidden_layer_sizes"] = ()
+        policy = resolve_policy(
+            settings, inputs.y_encoded, inputs.n_classes, seed, inputs.sample_weight
+        )
+        settings = resolve_batch(settings, policy.solver != "lbfgs")
         warn_about_the_data(inputs, self.threshold)
         # JAX is imported by the solvers (_exact, _stochastic) where a fit
         # compiles or runs a program.

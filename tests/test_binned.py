@@ -171,3 +171,21 @@ def test_a_large_exact_fit_on_the_cpu_imports_no_jax():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_the_default_on_wide_large_data_fits_one_exact_linear_scorer(monkeypatch):
+    # Wide data (no MLP in the grid) with more pairs than cross-validation
+    # serves: one exact linear fit at the default penalty, no folds.
+    from skpairauc import _capacity
+
+    monkeypatch.setattr(_capacity, "AUTO_MLP_MAX_FEATURES", 4)
+    monkeypatch.setattr(_capacity, "AUTO_EXACT_MAX_PAIRS", 10_000)
+    X, y = make_classification(1200, 6, weights=[0.8], random_state=0)
+    clf = PairwiseAUCClassifier(random_state=0).fit(X, y)
+    assert clf.solver_ == "lbfgs"
+    assert clf.hidden_layer_sizes_ == () and clf.alpha_ == 1.0
+    assert clf.capacity_scores_ is None
+    # Below that many pairs, both penalties are cross-validated as before.
+    monkeypatch.setattr(_capacity, "AUTO_EXACT_MAX_PAIRS", 10**9)
+    clf = PairwiseAUCClassifier(random_state=0).fit(X, y)
+    assert clf.solver_ == "lbfgs" and len(clf.capacity_scores_) == 2
