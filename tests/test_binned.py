@@ -85,9 +85,11 @@ def test_a_range_wider_than_the_lattice_doubles_the_spacing():
     assert n_bins <= _binned.MAX_BINS
     assert h > _binned.SPACING
     assert first * h <= -1e4 and (first + n_bins - 1) * h >= 1e4
-    # Far from 0 the logistic loss is linear, which interpolation keeps.
+    # Far from 0 the logistic loss is linear, which interpolation keeps:
+    # only near-tied pairs see the coarser lattice (here h = 2**-3).
     rng = np.random.default_rng(5)
-    s_pos, s_neg = 1e3 * rng.normal(size=50), 1e3 * rng.normal(size=60)
+    s_pos, s_neg = 150 * rng.normal(size=50), 150 * rng.normal(size=60)
+    assert _binned._lattice(min(*s_pos, *s_neg), max(*s_pos, *s_neg))[0] == 2**-3
     got, expected = _sums("logistic", s_pos, np.ones(50), s_neg, np.ones(60))
     _close(got, expected, 1e-4)
 
