@@ -41,9 +41,7 @@ def runs_on_host(y_train, n_classes, loss="logistic"):
     CPU (:func:`skpairauc._device.exact_on_host`)."""
     if loss in SORTED_LOSSES:
         return True
-    counts = np.bincount(y_train, minlength=n_classes)[task_classes(n_classes)]
-    pairs = counts.astype(np.int64) * (len(y_train) - counts)
-    return bool(pairs.max() <= HOST_MAX_PAIRS) or exact_on_host()
+    return _largest_task_pairs(y_train, n_classes) <= HOST_MAX_PAIRS or exact_on_host()
 
 
 def scorer_dtype(y_train, n_classes, loss="logistic"):
@@ -53,9 +51,13 @@ def scorer_dtype(y_train, n_classes, loss="logistic"):
     error is far larger than float32's round-off and whose rows are many."""
     if loss in SORTED_LOSSES:
         return np.dtype(np.float64)
+    exact = _largest_task_pairs(y_train, n_classes) <= HOST_MAX_PAIRS
+    return np.dtype(np.float64 if exact else np.float32)
+
+
+def _largest_task_pairs(y_train, n_classes):
     counts = np.bincount(y_train, minlength=n_classes)[task_classes(n_classes)]
-    pairs = counts.astype(np.int64) * (len(y_train) - counts)
-    return np.dtype(np.float64 if pairs.max() <= HOST_MAX_PAIRS else np.float32)
+    return int((counts.astype(np.int64) * (len(y_train) - counts)).max())
 
 
 def _activate(name, z):
