@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 import tempfile
 
 import numpy as np
@@ -11,6 +13,26 @@ def pytest_configure(config):
     # to the user's ~/.cache/skpairauc (tests that need another setting set
     # SKPAIRAUC_CACHE_DIR themselves).
     os.environ["SKPAIRAUC_CACHE_DIR"] = tempfile.mkdtemp(prefix="skpairauc-tests-")
+
+
+@pytest.fixture
+def run_quick_benchmark(tmp_path):
+    """``run(script, timeout=300)``: a benchmark script's smoke mode
+    (``--quick``) on the CPU, written into ``tmp_path``; asserts that it
+    succeeded and returns the finished process."""
+
+    def run(script, timeout=300):
+        proc = subprocess.run(
+            [sys.executable, str(script), "--quick", "--out", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, JAX_PLATFORMS="cpu"),
+            timeout=timeout,
+        )
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+        return proc
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,6 @@ the timings are what the full run reports)."""
 
 import csv
 import math
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -55,18 +53,10 @@ def test_benchmark_methods_compute_the_package_sums():
 
 
 @pytest.mark.slow
-def test_bench_binned_quick_writes_every_section(tmp_path):
+def test_bench_binned_quick_writes_every_section(tmp_path, run_quick_benchmark):
     from skpairauc._host_objective import HOST_MAX_PAIRS
 
-    env = dict(os.environ, JAX_PLATFORMS="cpu")
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    run_quick_benchmark(SCRIPT)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["binned.csv", "binned.md"]
 
     with open(tmp_path / "binned.csv", newline="") as handle:

@@ -8,9 +8,6 @@ a floor passes is what the full benchmark reports; it is never asserted here.
 
 import csv
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,16 +16,8 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_latency.py"
 
 
 @pytest.mark.slow
-def test_bench_latency_quick_writes_finite_results(tmp_path):
-    env = dict(os.environ, JAX_PLATFORMS="cpu")
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+def test_bench_latency_quick_writes_finite_results(tmp_path, run_quick_benchmark):
+    run_quick_benchmark(SCRIPT, timeout=900)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latency.csv", "latency.md"]
 
     with open(tmp_path / "latency.csv", newline="") as handle:

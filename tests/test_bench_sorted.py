@@ -4,8 +4,6 @@ timed assertions: whether a floor passes is what the full run reports)."""
 
 import csv
 import math
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -60,18 +58,10 @@ def test_benchmark_methods_compute_the_package_sums():
 
 
 @pytest.mark.slow
-def test_bench_sorted_quick_writes_every_section(tmp_path):
+def test_bench_sorted_quick_writes_every_section(tmp_path, run_quick_benchmark):
     from skpairauc._layout import bucket_length
 
-    env = dict(os.environ, JAX_PLATFORMS="cpu")
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    run_quick_benchmark(SCRIPT)
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["sorted.csv", "sorted.md", "sorted_gradient.png"]
     assert (tmp_path / "sorted_gradient.png").read_bytes()[:4] == b"\x89PNG"
