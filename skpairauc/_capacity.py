@@ -144,29 +144,35 @@ def until_interrupted(work, on_interrupt):
     wait goes on until it has. A ``KeyboardInterrupt`` raised inside
     ``work`` is treated alike; any other error of ``work`` is raised.
     """
-    finished = threading.Event()
+    finished, outcome = threading.Event(), {}
 
     def run():
         try:
-            return work()
+            outcome["value"] = work()
+        except BaseException as error:  # passed on below
+            outcome["error"] = error
         finally:
             finished.set()
 
-    runner = Background(run, name="skpairauc-selection")
-    # The waits are on an event, not Thread.join: on CPython 3.11 a join
-    # that Ctrl-C interrupts marks the thread as ended while it still runs.
+    thread = threading.Thread(target=run, name="skpairauc-selection", daemon=True)
+    # The thread starts inside the try: a Ctrl-C that lands while it starts
+    # (the work may already run) is handled like one during the wait. The
+    # waits are on an event, not Thread.join: on CPython 3.11 a join that
+    # Ctrl-C interrupts marks the thread as ended while it still runs.
     try:
+        thread.start()
         finished.wait()
     except KeyboardInterrupt as interrupt:
         on_interrupt()
-        finished.wait()
-        runner.join()
+        if thread.ident is not None:  # it runs: its fits end, the rest skip
+            finished.wait()
         return interrupt
-    try:
-        runner.result()
-    except KeyboardInterrupt as interrupt:
+    error = outcome.get("error")
+    if isinstance(error, KeyboardInterrupt):
         on_interrupt()
-        return interrupt
+        return error
+    if error is not None:
+        raise error
     return None
 
 

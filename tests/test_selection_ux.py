@@ -46,6 +46,20 @@ def _patch_train(monkeypatch, n_rows, on_fit):
     return counts
 
 
+@pytest.fixture(autouse=True)
+def python_sigint_handling():
+    """Python's own SIGINT handling (a KeyboardInterrupt in the main thread)
+    for each test, whatever an earlier test or library in the same run left
+    (another handler, or SIGINT blocked): a terminal's Ctrl-C meets that."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    blocked = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        signal.signal(signal.SIGINT, previous)
+
+
 def _ctrl_c():
     """A Ctrl-C as the terminal sends it: SIGINT, taken by the main thread."""
     signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
