@@ -271,6 +271,12 @@ def command_line(script: str, argv: list) -> str:
     return f"Command: `{' '.join([f'python benchmarks/{script}', *argv])}`"
 
 
+def docstring_protocol(doc: str) -> str:
+    """A script's protocol for its report: its docstring after the first
+    paragraph, up to a "Run:" line, with reST literals as Markdown ones."""
+    return doc.split("\n\n", 1)[1].split("\nRun:")[0].replace("``", "`").strip()
+
+
 def machine_paragraphs(info: dict, wall_s: float, threads: str = "") -> list[str]:
     """Report lines: wall time, machine, versions, commit and load average.
 

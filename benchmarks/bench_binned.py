@@ -340,7 +340,7 @@ def fits(sizes) -> list[dict]:
 
 def report_lines(time_rows, accuracy, fit_rows, args) -> list[str]:
     """The Markdown report (before the machine section)."""
-    protocol = __doc__.split("\n\n", 1)[1].split("\nRun:")[0].replace("``", "`").strip()
+    protocol = _report.docstring_protocol(__doc__)
     table = _report.markdown_table
     return [
         "# Binned logistic all-pairs sums against every pair\n",

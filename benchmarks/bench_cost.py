@@ -243,13 +243,13 @@ def results_table(rows, table, d, sizes, models) -> str:
 
 def report_lines(rows, floor_rows, args, sources) -> list[str]:
     """The Markdown report (before the machine section)."""
-    protocol = __doc__.split("\n\n", 1)[1].split("\nRun:")[0].replace("``", "`")
+    protocol = _report.docstring_protocol(__doc__)
     out = [
         "# The default's cost against gradient boosting (issue 23)\n",
         _report.command_line("bench_cost.py", args.argv) + "\n",
         f"Label: `{args.label}`. skpairauc imported by the children from: "
         f"{', '.join(sorted(sources)) or 'no default fit ran'}.\n",
-        f"## Protocol\n\n{protocol.strip()}\n",
+        f"## Protocol\n\n{protocol}\n",
         f"This run: n in {', '.join(f'{n:,}' for n in sorted(args.sizes))}; d in "
         f"{', '.join(map(str, args.dims))}; one-hot table: {args.onehot}; models "
         f"{', '.join(args.models)}; fit timeout {args.fit_timeout:g} s; "

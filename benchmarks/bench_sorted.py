@@ -329,7 +329,7 @@ def csv_rows(grad, fit_rows, weights, floor_rows) -> tuple[list[dict], list[str]
 def report_lines(grad, fit_rows, weights, floor_rows, args) -> list[str]:
     """The Markdown report (before the machine section): the docstring's
     protocol, this run's settings, the tables."""
-    protocol = __doc__.split("\n\n", 1)[1].split("\nRun:")[0].replace("``", "`").strip()
+    protocol = _report.docstring_protocol(__doc__)
     mark = {"measured": "", "extrapolated": " (extrapolated)"}
     shown = [{**r, "tiled_jax_s": fmt(r["tiled_jax_s"]) + mark[r["tiled_status"]]}
              for r in grad]  # fmt: skip

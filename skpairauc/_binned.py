@@ -31,10 +31,8 @@ from scipy import fft
 
 # The lattice's spacing in score units (a power of two, so lattice points are
 # exact in float64), and the most lattice points a task's range may span
-# before the spacing doubles: 2**13 covers scores 64 apart at the finest
-# spacing, and keeps an evaluation to a millisecond or two when an MLP's
-# scores spread wider (1,024 apart: h = 2**-3, an error of at most
-# h**2 / 32 = 5e-4 per pair near d = 0, none where the loss is linear).
+# before the spacing doubles, which bounds an evaluation's FFTs when an MLP's
+# scores spread wide (the coarser lattice errs only near d = 0).
 SPACING = 2.0**-7
 MAX_BINS = 2**13
 
