@@ -490,19 +490,25 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
             check_not_forked_after_jax()
             note_jax_started()
 
-        def begin(candidate, fit_inputs, warm_start=False):
+        def begin(candidate, fit_inputs, warm_start=False, start=None):
             # One generator per fit: initial weights and batches (the
             # stochastic layout shuffles with its own stream of the seed).
+            # A fit starts from this estimator's model (warm_start), from
+            # `start` (raw-input parameters of a selection path's previous
+            # fit), or anew.
             rng = np.random.default_rng(seed)
             fitted = self.__dict__ if warm_start else {}
+            if start is not None:
+                intercepts = [*start["intercepts"], None]  # output's: unused
+                fitted = {"coefs_": start["coefs"], "intercepts_": intercepts}
             params, is_fitted = initial_params(
                 rng, candidate.hidden, fit_inputs, self.activation, fitted
             )
             return params, rng, is_fitted, {**settings, "alpha": candidate.alpha}
 
-        def train(candidate, fit_inputs, fit_policy, warm_start=False):
+        def train(candidate, fit_inputs, fit_policy, warm_start=False, start=None):
             params, rng, is_fitted, fit_settings = begin(
-                candidate, fit_inputs, warm_start
+                candidate, fit_inputs, warm_start, start
             )
             return _training.train(
                 params, fit_inputs, fit_policy, fit_settings, seed, rng, is_fitted

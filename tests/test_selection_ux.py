@@ -77,9 +77,9 @@ def test_verbose_labels_each_fold_fit_with_its_time_and_held_out_auc(data, capsy
     out = capsys.readouterr().out.splitlines()
     label = r"Candidate (\d)/4 \(hidden_layer_sizes=(.*), alpha=(.*)\), fold (\d)/6"
     starts = [
-        i
+        (i, match)
         for i, line in enumerate(out)
-        if re.fullmatch(label + ": fit on 200 rows", line)
+        if (match := re.fullmatch(label + ": fit on 200 rows(.*)", line))
     ]
     ends = [
         re.fullmatch(label + rf": {FLOAT} s, held-out ROC AUC {FLOAT}", line)
@@ -88,10 +88,13 @@ def test_verbose_labels_each_fold_fit_with_its_time_and_held_out_auc(data, capsy
     ends = [match for match in ends if match]
     assert len(starts) == len(ends) == N_CANDIDATES * N_FOLDS
     # Each fold fit: its label, its solver's lines, then its time and score,
-    # candidate by candidate, fold by fold.
-    for n, (start, end) in enumerate(zip(starts, ends)):
-        i, k = divmod(n, N_FOLDS)
+    # scorer by scorer, fold by fold, each scorer's penalties in decreasing
+    # order (GRID's), the second starting from the first's model.
+    order = [(p + j, k) for p in (0, 2) for k in range(N_FOLDS) for j in (0, 1)]
+    for (i, k), (start, begun), end in zip(order, starts, ends):
         assert out[start + 1].startswith("L-BFGS: ")
+        from_previous = ", from the previous penalty's model"
+        assert begun.group(5) == ("" if i in (0, 2) else from_previous)
         hidden, alpha = GRID[i]
         assert end.groups()[:4] == (str(i + 1), str(hidden), str(alpha), str(k + 1))
         assert float(end.group(6)) == pytest.approx(
@@ -117,14 +120,18 @@ def test_verbose_with_max_fpr_prints_both_held_out_aucs(data, capsys):
     clf = PairwiseAUCClassifier(random_state=0, verbose=True, max_fpr=0.2).fit(X, y)
     out = capsys.readouterr().out
     ends = re.findall(
-        rf"fold (\d)/6: {FLOAT} s, held-out ROC AUC {FLOAT}, pAUC {FLOAT}\n", out
+        rf"Candidate (\d)/4 .*, fold (\d)/6: {FLOAT} s, held-out ROC AUC {FLOAT}, "
+        rf"pAUC {FLOAT}\n",
+        out,
     )
     assert len(ends) == N_CANDIDATES * N_FOLDS
     # The selection reads the partial AUC; the full one is printed beside it.
-    pauc = np.array([float(e[3]) for e in ends]).reshape(N_CANDIDATES, N_FOLDS)
-    np.testing.assert_allclose(pauc.T, clf.capacity_fold_scores_, atol=1e-6)
-    auc = np.array([float(e[2]) for e in ends])
-    assert not np.allclose(auc, pauc.ravel(), atol=1e-3)
+    for i, k, _, auc, pauc in ends:
+        score = clf.capacity_fold_scores_[int(k) - 1, int(i) - 1]
+        assert float(pauc) == pytest.approx(score, abs=1e-6)
+    pauc = np.array([float(e[4]) for e in ends])
+    auc = np.array([float(e[3]) for e in ends])
+    assert not np.allclose(auc, pauc, atol=1e-3)
     assert "(mean held-out pAUC of the 4 candidates: " in out
 
 
@@ -161,7 +168,7 @@ def test_ctrl_c_after_one_candidate_is_scored_refits_it_and_warns(
     X, y = data
 
     def on_fit(candidate, nth, is_fold):
-        if candidate == GRID[1] and nth == 2:  # its second fold
+        if candidate == GRID[2] and nth == 2:  # the MLP's second fold
             raise KeyboardInterrupt
 
     counts = _patch_train(monkeypatch, len(y), on_fit)
@@ -170,21 +177,26 @@ def test_ctrl_c_after_one_candidate_is_scored_refits_it_and_warns(
         clf.fit(X, y)
     message = str(caught[-1].message)
     n_done = int(re.search(r"after (\d+) of 24 fold fits", message).group(1))
+    # The linear scorer's path (both penalties) runs fold by fold first.
+    linear = clf.capacity_scores_[:2]
+    best = GRID[int(np.nanargmax(linear))]
+    n_scored = np.count_nonzero(np.isfinite(linear))
     if n_jobs == 1:
-        assert n_done == N_FOLDS + 1  # candidate 1's folds and one of 2's
-    assert 1 + N_FOLDS <= n_done <= N_FOLDS + 3
+        assert n_done == 2 * N_FOLDS + 2  # and the MLP's path on one fold
+        assert n_scored == 2
+    assert 2 * N_FOLDS <= n_done <= 2 * N_FOLDS + 4 and n_scored >= 1
     assert (
-        "the model is hidden_layer_sizes=(), alpha=10.0, the best of the 1 "
-        "candidate(s) scored on every fold, refitted on all rows." in message
+        f"the model is hidden_layer_sizes={best[0]}, alpha={best[1]}, the best "
+        f"of the {n_scored} candidate(s) scored on every fold, refitted on all "
+        "rows." in message
     )
     # The fold fits not started were skipped (24 folds, 1 refit).
-    assert sum(counts.values()) < N_FOLDS + 5
-    assert (clf.hidden_layer_sizes_, clf.alpha_) == GRID[0]
-    assert np.isfinite(clf.capacity_scores_[0])
-    assert np.isnan(clf.capacity_scores_[1:]).all()
-    assert np.isfinite(clf.capacity_fold_scores_[:, 0]).all()
+    assert sum(counts.values()) < 2 * N_FOLDS + 6
+    assert (clf.hidden_layer_sizes_, clf.alpha_) == best
+    assert np.isnan(clf.capacity_scores_[2:]).all()
+    assert np.isfinite(clf.capacity_fold_scores_[:, GRID.index(best)]).all()
     # The refit on all rows is that candidate's own fit.
-    alone = PairwiseAUCClassifier((), alpha=10.0, random_state=0).fit(X, y)
+    alone = PairwiseAUCClassifier((), alpha=best[1], random_state=0).fit(X, y)
     np.testing.assert_allclose(clf.decision_function(X), alone.decision_function(X))
     assert (clf.predict(X) == alone.predict(X)).all()
     assert _no_selection_threads()
