@@ -156,6 +156,49 @@ def test_soft_auc_counts_how_far_apart_pairs_are_ranked():
     )
 
 
+@pytest.mark.parametrize("n", [2, 7, 167, 5000])
+def test_roc_auc_is_roc_auc_score_with_ties_and_weights(n):
+    from skpairauc import _monitor
+
+    rng = np.random.default_rng(n)
+    y = np.r_[0.0, 1.0, (rng.random(n - 2) < 0.2)]
+    for scores in (rng.normal(size=n), rng.normal(size=n).round(1), np.zeros(n)):
+        for w in (None, rng.integers(0, 4, n).astype(float), rng.random(n)):
+            if w is not None:
+                w[:2] = 1.0  # both classes keep weight
+            expected = roc_auc_score(y, scores, sample_weight=w)
+            assert _monitor.roc_auc(scores, y, w) == pytest.approx(expected, abs=1e-12)
+    # Integer weights count as repeated rows.
+    w = rng.integers(1, 4, n)
+    assert _monitor.roc_auc(scores, y, w.astype(float)) == pytest.approx(
+        _monitor.roc_auc(np.repeat(scores, w), np.repeat(y, w), None)
+    )
+
+
+def test_roc_auc_keeps_roc_auc_scores_partial_auc_and_errors():
+    from skpairauc import _monitor
+
+    rng = np.random.default_rng(0)
+    y, scores, w = (rng.random(200) < 0.3).astype(float), rng.normal(size=200), None
+    assert _monitor.roc_auc(scores, y, w, max_fpr=0.1) == roc_auc_score(
+        y, scores, max_fpr=0.1
+    )
+
+    def outcome(auc):  # scikit-learn's versions differ: an error or NaN
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                value = auc()
+            return "value", bool(np.isnan(value)), [w.category for w in caught]
+        except ValueError as error:
+            return "error", str(error)
+
+    for bad_scores, bad_y in ((scores, np.zeros(200)), (np.r_[np.nan, scores[1:]], y)):
+        ours = outcome(lambda: _monitor.roc_auc(bad_scores, bad_y, w))
+        assert ours == outcome(lambda: roc_auc_score(bad_y, bad_scores))
+        assert ours[0] == "error" or ours[1]
+
+
 def test_tied_candidates_are_told_apart_by_the_soft_auc():
     from skpairauc._capacity import choose
 
