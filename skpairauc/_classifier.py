@@ -506,10 +506,19 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
             )
             return params, rng, is_fitted, {**settings, "alpha": candidate.alpha}
 
-        def train(candidate, fit_inputs, fit_policy, warm_start=False, start=None):
+        def train(
+            candidate,
+            fit_inputs,
+            fit_policy,
+            warm_start=False,
+            start=None,
+            ftol_per_tol=None,
+        ):
             params, rng, is_fitted, fit_settings = begin(
                 candidate, fit_inputs, warm_start, start
             )
+            if ftol_per_tol is not None:  # an L-BFGS fold fit's tolerance
+                fit_settings["ftol_per_tol"] = ftol_per_tol
             return _training.train(
                 params, fit_inputs, fit_policy, fit_settings, seed, rng, is_fitted
             )

@@ -93,7 +93,9 @@ def exact_programs_ahead(jobs, n_features, n_classes, settings, sparse=False):
 # below 1 once training starts) by less than ``tol * EXACT_FTOL_PER_TOL``: 1e-5
 # at the default tol. Smaller decreases no longer change the held-out ranking,
 # and an MLP's fit spent most of its iterations below it (see
-# benchmarks/README.md, "The default's cost").
+# benchmarks/README.md, "The default's cost"). A fit whose settings hold
+# "ftol_per_tol" uses that instead (the capacity selection's fold fits that
+# start a penalty path, skpairauc._capacity.PATH_START_FTOL_PER_TOL).
 EXACT_FTOL_PER_TOL = 1e-1
 
 
@@ -154,7 +156,7 @@ def train_exact(prepared, inputs, policy, settings, warm_start=False):
                 theta,
                 max_iter=settings["max_iter"],
                 gtol=settings["tol"],
-                ftol=settings["tol"] * EXACT_FTOL_PER_TOL,
+                ftol=settings["tol"] * settings.get("ftol_per_tol", EXACT_FTOL_PER_TOL),
             )
         finally:
             if not on_host:
