@@ -41,7 +41,8 @@ def minimize(fun, x0, max_iter, gtol, ftol, memory=10, max_backtracks=30):
 
     The direction is the L-BFGS two-loop recursion over the last ``memory``
     pairs; the step is backtracked from 1 (from ``1 / |g|`` on the first
-    iteration) until the Armijo condition holds. A pair whose curvature
+    iteration, when the decrease does not stop the fit) until the Armijo
+    condition holds. A pair whose curvature
     ``s @ y`` is not positive is skipped, so the inverse Hessian estimate
     stays positive definite.
     """
@@ -72,6 +73,11 @@ def minimize(fun, x0, max_iter, gtol, ftol, memory=10, max_backtracks=30):
         if not slope < 0:  # not a descent direction: restart from the gradient
             s_list, y_list, rho_list = [], [], []
             direction, slope = -grad, -_dot(grad, grad)
+        # Without pairs the step is along the gradient, scaled down to
+        # 1 / |g|_1 and only ever backtracked: its decrease says nothing of
+        # convergence (from a warm start it is often below ftol), so it never
+        # ends the fit on ftol.
+        gradient_step = not s_list
         step = 1.0 if s_list else min(1.0, 1.0 / max(np.sum(np.abs(grad)), 1e-12))
         for _ in range(max_backtracks):
             candidate = x + step * direction
@@ -95,7 +101,10 @@ def minimize(fun, x0, max_iter, gtol, ftol, memory=10, max_backtracks=30):
         decrease = value - new_value
         x, value, grad = candidate, new_value, new_grad
         curve.append(value)
-        if decrease <= ftol * max(abs(value), abs(curve[-2]), 1.0):
+        if (
+            decrease <= ftol * max(abs(value), abs(curve[-2]), 1.0)
+            and not gradient_step
+        ):
             status = "objective"
             break
     return LBFGSResult(x, value, iteration, curve, status)
