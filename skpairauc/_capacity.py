@@ -59,10 +59,9 @@ REPEAT_BELOW_CLASS_ROWS = 200
 # The objective tolerance (per `tol`, as skpairauc._exact.EXACT_FTOL_PER_TOL)
 # of a fold fit that starts a penalty path from new weights: its model only
 # scores its candidate and starts the next penalty's fit, which converges at
-# the usual tolerance. Measured (benchmarks/README.md, "The default's cost"):
-# 17-35% less time for the default, the same choices on 22 of 24 tables and
-# the KEEL tables' AUC within 0.001; looser fits of every candidate favoured
-# the weaker penalty, whose fold models then stopped short of overfitting.
+# the usual tolerance. Looser fits of every candidate would favour the weaker
+# penalty, whose under-trained fold models look better than its refit
+# (benchmarks/README.md, "Fewer L-BFGS iterations per selection").
 PATH_START_FTOL_PER_TOL = 1.0
 # Large-data selection: each scorer trains for about this many steps (whole
 # epochs, at least one and at most SELECTION_MAX_EPOCHS) before the choice.
@@ -223,9 +222,7 @@ def penalty_paths(grid):
     """The indices of ``grid``'s candidates, one list per scorer, each in
     order of decreasing penalty: on a fold, each L-BFGS fit of a path starts
     from the previous one's solution, as ``LogisticRegressionCV``'s paths
-    do (for an MLP that start is a local optimum's neighbourhood, which is
-    what the stronger penalty found; measured: 30-70% fewer iterations for
-    the second penalty, held-out ROC AUCs within fold noise)."""
+    do, which saves much of the later fits' iterations."""
     paths = {}
     for i, candidate in enumerate(grid):
         paths.setdefault(candidate.hidden, []).append(i)

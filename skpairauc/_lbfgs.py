@@ -40,8 +40,8 @@ def minimize(fun, x0, max_iter, gtol, ftol, memory=10, max_backtracks=30):
     """Minimise ``fun(x) -> (value, gradient)`` from ``x0`` (float64 vectors).
 
     The direction is the L-BFGS two-loop recursion over the last ``memory``
-    pairs; the step is backtracked from 1 (from ``1 / |g|`` on the first
-    iteration, when the decrease does not stop the fit) until the Armijo
+    pairs; the step is backtracked from 1 (from ``1 / |g|`` while there is
+    no pair: such a step never ends the fit on ``ftol``) until the Armijo
     condition holds. A pair whose curvature
     ``s @ y`` is not positive is skipped, so the inverse Hessian estimate
     stays positive definite.

@@ -21,21 +21,19 @@ def roc_auc(scores, y, sample_weight, max_fpr=None):
 
     The full AUC is the weighted share of positive-negative pairs ranked
     right, ties counting half: ``roc_auc_score``'s value, summed per distinct
-    score. Why not ``roc_auc_score`` itself: its input checks cost about 2 ms
-    a call, which on small tables was a third of the default's fit (24
-    held-out folds; see benchmarks/README.md, "The default's cost"). It
-    still serves the partial AUC and the cases it refuses (one class,
-    non-finite scores), with its own errors.
+    score, without its input checks, which cost a small table's selection
+    more than its held-out scoring (benchmarks/README.md, "Fewer L-BFGS
+    iterations per selection"). ``roc_auc_score`` still serves the partial
+    AUC and the inputs it refuses (one class, non-finite scores).
     """
     scores = np.asarray(scores, dtype=np.float64)
     positive = np.asarray(y) == 1
     w = np.ones(len(scores)) if sample_weight is None else np.asarray(sample_weight)
     w_pos, w_neg = np.where(positive, w, 0.0), np.where(positive, 0.0, w)
     total_pos, total_neg = w_pos.sum(), w_neg.sum()
-    if max_fpr is not None or not np.isfinite(scores).all():
+    both_classes = total_pos > 0 and total_neg > 0
+    if max_fpr is not None or not both_classes or not np.isfinite(scores).all():
         return roc_auc_score(y, scores, sample_weight=sample_weight, max_fpr=max_fpr)
-    if not (total_pos > 0 and total_neg > 0):
-        return roc_auc_score(y, scores, sample_weight=sample_weight)
     values, inverse = np.unique(scores, return_inverse=True)
     pos = np.bincount(inverse, weights=w_pos, minlength=len(values))
     neg = np.bincount(inverse, weights=w_neg, minlength=len(values))
