@@ -270,6 +270,34 @@ def rule_one_se(fold_scores, candidates):
     return best
 
 
+def rule_repeat_if_close(z):
+    """R4(z): today's rule, but a class under ``REPEAT_BELOW_CLASS_ROWS``
+    rows repeats the 3-fold split only when the first split's best candidate
+    does not beat every other one by more than ``z`` standard errors of their
+    paired fold differences (issue 23: "one 3-fold pass, repeated only when
+    the scores are within noise"). ``rule.skipped`` counts the repeats it
+    skipped."""
+
+    def rule(fold_scores, candidates, smallest_class, soft_scores=None):
+        if smallest_class < REPEAT_BELOW_CLASS_ROWS:
+            keep = [i for i, c in enumerate(candidates) if c in TODAY_CANDIDATES]
+            first = fold_scores[:N_FOLDS]
+            soft = None if soft_scores is None else soft_scores[:N_FOLDS]
+            best = _best_of(first, keep, soft)
+            others = [i for i in keep if i != best]
+            d = first[:, [best]] - first[:, others]
+            se = d.std(axis=0, ddof=1) / math.sqrt(N_FOLDS)
+            if np.all(d.mean(axis=0) > z * se):
+                rule.skipped += 1
+                return best
+        return rule_default(fold_scores, candidates, smallest_class, soft_scores)
+
+    rule.skipped = 0
+    rule.needs_class_rows = True
+    rule.uses_soft_scores = True
+    return rule
+
+
 RULES = {
     "R0 mean (today)": rule_default,
     "R0 over all five (before)": rule_set(
@@ -283,6 +311,9 @@ RULES = {
     "R2 one-SE": rule_one_se,
     "R3 c=1, wins>=4/6": rule_paired(1.0, 2 / 3),
     "R3 c=2, wins>=4/6": rule_paired(2.0, 2 / 3),
+    "R4 repeat unless z=1 clear": rule_repeat_if_close(1.0),
+    "R4 repeat unless z=2 clear": rule_repeat_if_close(2.0),
+    "R4 repeat unless z=3 clear": rule_repeat_if_close(3.0),
     "ref: best linear by CV": rule_best_linear,
     "ref: best MLP by CV": rule_best_mlp,
     **{name: rule_set(members) for name, members in candidate_sets().items()},
@@ -648,6 +679,15 @@ def evaluate(splits):
     arms = {}
     for name, rule in RULES.items():
         picked = choices(splits, rule)
+        if hasattr(rule, "skipped"):
+            repeated = sum(
+                s["fold_scores"] is not None
+                and min(s["n_train_pos"], s["n_train"] - s["n_train_pos"])
+                < REPEAT_BELOW_CLASS_ROWS
+                for s in splits
+            )
+            print(f"{name}: skipped {rule.skipped} of {repeated} repeated splits")
+            rule.skipped = 0
         arms[name] = {
             "auc": [s["test_auc"][i] for s, i in zip(splits, picked)],
             "mlp": [len(s["candidates"][i][0]) > 0 for s, i in zip(splits, picked)],
