@@ -24,7 +24,6 @@ from ._fork import check_not_forked_after_jax, note_jax_started
 from ._losses import LOSSES
 from ._optimizers import EXACT_SOLVERS, OPTIMIZERS
 from ._policy import resolve_policy
-from ._prepare import initial_params
 from ._scorers import ACTIVATIONS, score_rows
 from ._stream import StreamingMixin
 from ._threads import effective_n_jobs, one_blas_thread
@@ -490,44 +489,20 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
             check_not_forked_after_jax()
             note_jax_started()
 
-        def begin(candidate, fit_inputs, warm_start=False, start=None):
-            # One generator per fit: initial weights and batches (the
-            # stochastic layout shuffles with its own stream of the seed).
-            # A fit starts from this estimator's model (warm_start), from
-            # `start` (raw-input parameters of a selection path's previous
-            # fit), or anew.
-            rng = np.random.default_rng(seed)
-            fitted = self.__dict__ if warm_start else {}
-            if start is not None:
-                intercepts = [*start["intercepts"], None]  # output's: unused
-                fitted = {"coefs_": start["coefs"], "intercepts_": intercepts}
-            params, is_fitted = initial_params(
-                rng, candidate.hidden, fit_inputs, self.activation, fitted
-            )
-            return params, rng, is_fitted, {**settings, "alpha": candidate.alpha}
-
-        def train(
-            candidate,
-            fit_inputs,
-            fit_policy,
-            warm_start=False,
-            start=None,
-            ftol_per_tol=None,
-        ):
-            params, rng, is_fitted, fit_settings = begin(
-                candidate, fit_inputs, warm_start, start
-            )
-            if ftol_per_tol is not None:  # an L-BFGS fold fit's tolerance
-                fit_settings["ftol_per_tol"] = ftol_per_tol
-            return _training.train(
-                params, fit_inputs, fit_policy, fit_settings, seed, rng, is_fitted
-            )
-
+        fits = _training.CandidateFits(settings, seed, self.activation, self.__dict__)
         # Verbose fits print in order, from one thread.
         n_jobs = 1 if self.verbose else effective_n_jobs(self.n_jobs)
         with one_blas_thread():
             selection = select_and_train(
-                grid, inputs, policy, settings, seed, begin, train, n_jobs, warm
+                grid,
+                inputs,
+                policy,
+                settings,
+                seed,
+                fits.begin,
+                fits.train,
+                n_jobs,
+                warm,
             )
         chosen, result, grid = selection.chosen, selection.result, selection.grid
         capacity_scores = selection.scores
