@@ -37,18 +37,26 @@ SPACING = 2.0**-7
 MAX_BINS = 2**13
 
 
-# The number of lattice points is rounded up to a multiple of this, so that
-# successive evaluations mostly share one lattice length and its kernels.
+# The number of lattice points is rounded up to a multiple of this, or of a
+# quarter of its power of two when larger (four lengths per octave), so that
+# an MLP's spreading scores cross few lattice lengths and the loss's spectra
+# are recomputed rarely; ``KEPT_LATTICES`` of them are kept.
 BIN_STEP = 256
+KEPT_LATTICES = 4
+
+
+def _round_bins(n_bins):
+    step = max(BIN_STEP, 2 ** ((n_bins - 1).bit_length() - 3))
+    return -(-n_bins // step) * step
 
 
 def _lattice(lo, hi):
-    """Spacing ``h``, first lattice index and number of points (a multiple of
+    """Spacing ``h``, first lattice index and number of points (see
     ``BIN_STEP``) covering ``[lo, hi]`` with at least two points."""
     h = SPACING
     while True:
         first = math.floor(lo / h)
-        n_bins = -(-(math.floor(hi / h) - first + 2) // BIN_STEP) * BIN_STEP
+        n_bins = _round_bins(math.floor(hi / h) - first + 2)
         if n_bins <= MAX_BINS:
             return h, first, n_bins
         h *= 2.0
@@ -57,21 +65,36 @@ def _lattice(lo, hi):
 def _kernels(value_and_derivative, h, n_bins, cache):
     """The FFT length and the spectra of the loss, its derivative and the
     reversed derivative at every lag ``k h``, ``|k| < n_bins``: computed once
-    per lattice and kept in ``cache`` (a dict, or None)."""
+    per lattice and kept in ``cache`` (a dict, or None; the newest
+    ``KEPT_LATTICES``)."""
     key = (h, n_bins)
     if cache is not None and key in cache:
         return cache[key]
     lags = np.arange(-(n_bins - 1), n_bins) * h
     value, deriv = value_and_derivative(lags)
-    size = fft.next_fast_len(3 * n_bins - 2, real=True)
+    # A circular convolution of this length leaves the window the sums read
+    # (entries n_bins - 1 to 2 n_bins - 2 of the full one) unaliased.
+    size = fft.next_fast_len(2 * n_bins - 1, real=True)
+    # The loss at lag k sits at entry k mod size, so that the summed loss is
+    # an inner product of spectra (Parseval), with no inverse transform.
+    circular = np.zeros(size)
+    circular[:n_bins] = value[n_bins - 1 :]
+    circular[size - n_bins + 1 :] = value[: n_bins - 1]
+    # Each rfft entry but the first (and, for an even size, the last) stands
+    # for two conjugate entries of the full spectrum.
+    counts = np.full(size // 2 + 1, 2.0 / size)
+    counts[0] = 1.0 / size
+    if size % 2 == 0:
+        counts[-1] = 1.0 / size
     kernels = (
         size,
-        fft.rfft(value, size),
+        fft.rfft(circular, size) * counts,
         fft.rfft(deriv, size),
         fft.rfft(deriv[::-1], size),
     )
     if cache is not None:
-        cache.clear()  # the scores' range drifts: keep the newest lattice only
+        while len(cache) >= KEPT_LATTICES:  # the scores' range drifts
+            del cache[next(iter(cache))]
         cache[key] = kernels
     return kernels
 
@@ -121,11 +144,10 @@ def binned_pair_sums(s_pos, w_pos, s_neg, w_neg, value_and_derivative, cache=Non
     spectrum_neg = fft.rfft(hist_neg, size)
     spectrum_pos = fft.rfft(hist_pos, size)
     window = slice(n_bins - 1, 2 * n_bins - 1)
-    value_at_pos = fft.irfft(spectrum_neg * value, size)[window]
     deriv_at_pos = fft.irfft(spectrum_neg * deriv, size)[window]
     deriv_at_neg = fft.irfft(spectrum_pos * deriv_reversed, size)[window]
 
-    total = hist_pos @ value_at_pos
+    total = np.dot(spectrum_pos.conj() * spectrum_neg, value).real
     grad_pos = w_pos * _read(deriv_at_pos, low_pos, t_pos)
     grad_neg = -w_neg * _read(deriv_at_neg, low_neg, t_neg)
     return total, grad_pos, grad_neg

@@ -60,34 +60,25 @@ def _largest_task_pairs(y_train, n_classes):
     return int((counts.astype(np.int64) * (len(y_train) - counts)).max())
 
 
-def _activate(name, z):
+def _activate(name, z, derivative):
     """The hidden activation ``name`` applied to ``z`` in place, with the
-    operations of :data:`skpairauc._scorers.ACTIVATIONS` (same results)."""
+    operations of :data:`skpairauc._scorers.ACTIVATIONS` (same results); its
+    derivative goes to the buffer ``derivative`` (None for the identity).
+    ReLU multiplies by its 0/1 derivative, which costs less than a maximum."""
     if name == "relu":
-        np.maximum(z, 0, out=z)
+        np.greater(z, 0, out=derivative)
+        z *= derivative
     elif name == "tanh":
         np.tanh(z, out=z)
+        np.multiply(z, z, out=derivative)
+        np.subtract(1.0, derivative, out=derivative)
     elif name == "logistic":
         z *= 0.5
         np.tanh(z, out=z)
         z += 1.0
         z *= 0.5
-
-
-def _times_derivative(name, upstream, h, work):
-    """``upstream`` times the activation's derivative, in place, from the
-    activation's output ``h`` (all four are monotone, so the output
-    determines it); ``work`` is a buffer of ``h``'s shape."""
-    if name == "relu":
-        np.multiply(upstream, h > 0, out=upstream)
-    elif name == "tanh":
-        np.multiply(h, h, out=work)
-        np.subtract(1.0, work, out=work)
-        upstream *= work
-    elif name == "logistic":
-        np.subtract(1.0, h, out=work)
-        work *= h
-        upstream *= work
+        np.subtract(1.0, z, out=derivative)
+        derivative *= z
 
 
 def _logistic_sums(s_pos, w_pos, s_neg, w_neg, buffers):
@@ -176,9 +167,9 @@ class HostObjective:
         def buffers():
             return [np.empty((n_rows, width), self.dtype) for width in widths]
 
-        # Outputs, upstream gradients, and (tanh, logistic) a derivative's.
-        work = buffers() if activation in ("tanh", "logistic") else [None] * n_hidden
-        self._layer_buffers = (buffers(), buffers(), work)
+        # Outputs, upstream gradients and the activation's derivatives.
+        derivatives = [None] * n_hidden if activation == "identity" else buffers()
+        self._layer_buffers = (buffers(), buffers(), derivatives)
         self._score_grad = np.zeros((shapes[n_hidden][1], n_rows), self.dtype)
         self._ones = np.ones(n_rows, self.dtype)
         self._buffers = None
@@ -207,15 +198,15 @@ class HostObjective:
         # Each layer's output and gradient go to buffers owned by this
         # objective: fresh arrays of rows x width at every evaluation cost as
         # much as the products themselves.
-        hidden, upstreams, work = self._layer_buffers
+        hidden, upstreams, derivatives = self._layer_buffers
         outputs = [self.rows]  # the input of each layer
-        for W, b, z in zip(coefs, intercepts, hidden):
+        for W, b, z, derivative in zip(coefs, intercepts, hidden, derivatives):
             if issparse(outputs[-1]):
                 z[...] = outputs[-1] @ W
             else:
                 np.matmul(outputs[-1], W, out=z)
             z += b
-            _activate(self.activation, z)
+            _activate(self.activation, z, derivative)
             outputs.append(z)
         scores = outputs[-1] @ coefs[-1]
 
@@ -235,21 +226,37 @@ class HostObjective:
         intercept_grads = [None] * len(intercepts)
         coef_grads[-1] = outputs[-1].T @ score_grad
         # Back-propagated only through hidden layers (a linear scorer has
-        # none: its (rows x features) upstream would be pure waste).
+        # none: its (rows x features) upstream would be pure waste). With one
+        # score the last layer's upstream, (score_grad w^T) * f'(h), is kept
+        # as score_grad * f'(h) and its column factor w applied to the
+        # layer's small gradients: one pass over rows x width fewer.
+        columns = None
         if intercepts:
-            if coefs[-1].shape[1] == 1:  # an outer product, broadcast
-                np.multiply(score_grad, coefs[-1][:, 0], out=upstreams[-1])
+            upstream, derivative = upstreams[-1], derivatives[-1]
+            if coefs[-1].shape[1] == 1:
+                columns = coefs[-1][:, 0]
+                if derivative is None:
+                    np.copyto(upstream, score_grad)
+                else:
+                    np.multiply(derivative, score_grad, out=upstream)
             else:
-                np.matmul(score_grad, coefs[-1].T, out=upstreams[-1])
+                np.matmul(score_grad, coefs[-1].T, out=upstream)
+                if derivative is not None:
+                    upstream *= derivative
         for layer in reversed(range(len(intercepts))):
             upstream = upstreams[layer]
-            _times_derivative(
-                self.activation, upstream, outputs[layer + 1], work[layer]
-            )
             coef_grads[layer] = outputs[layer].T @ upstream
             intercept_grads[layer] = self._ones @ upstream
+            W = coefs[layer]
+            if columns is not None:
+                coef_grads[layer] *= columns
+                intercept_grads[layer] *= columns
+                W = W * columns
+                columns = None
             if layer > 0:
-                np.matmul(upstream, coefs[layer].T, out=upstreams[layer - 1])
+                np.matmul(upstream, W.T, out=upstreams[layer - 1])
+                if derivatives[layer - 1] is not None:
+                    upstreams[layer - 1] *= derivatives[layer - 1]
 
         for W, grad in zip(coefs, coef_grads):
             grad += self.reg * W

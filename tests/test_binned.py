@@ -94,7 +94,7 @@ def test_a_range_wider_than_the_lattice_doubles_the_spacing():
     _close(got, expected, 1e-4)
 
 
-def test_the_cache_keeps_one_lattice_and_changes_nothing():
+def test_the_cache_keeps_the_newest_lattices_and_changes_nothing():
     rng = np.random.default_rng(6)
     s_pos, s_neg = rng.normal(1, 1, 30), rng.normal(0, 1, 50)
     w_pos, w_neg = np.ones(30), np.ones(50)
@@ -104,8 +104,23 @@ def test_the_cache_keeps_one_lattice_and_changes_nothing():
     assert len(cache) == 1
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
-    _sums("logistic", 10 * s_pos, w_pos, 10 * s_neg, w_neg, cache)
-    assert len(cache) == 1 and next(iter(cache)) != (_binned.SPACING, 256)
+    # Wider score ranges need longer lattices; the oldest ones leave.
+    for scale in range(2, 4 + _binned.KEPT_LATTICES):
+        _sums("logistic", 10 * scale * s_pos, w_pos, 10 * scale * s_neg, w_neg, cache)
+    assert len(cache) == _binned.KEPT_LATTICES
+    assert (_binned.SPACING, 256) not in cache
+    for a, b in zip(first, _sums("logistic", s_pos, w_pos, s_neg, w_neg, cache)[0]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_lattice_lengths_step_by_at_most_a_quarter():
+    lengths = [_binned._round_bins(m) for m in range(2, _binned.MAX_BINS + 1)]
+    assert all(m <= n for m, n in zip(range(2, _binned.MAX_BINS + 1), lengths))
+    distinct = sorted(set(lengths))
+    assert distinct[:4] == [256, 512, 768, 1024]
+    assert distinct[-1] == _binned.MAX_BINS
+    assert all(b <= 1.25 * a for a, b in zip(distinct[3:], distinct[4:]))
+    assert len(distinct) == 16  # four per octave from 1,024 to 8,192
 
 
 def test_the_host_objective_bins_only_tasks_above_the_pair_limit(monkeypatch):
