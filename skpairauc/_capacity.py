@@ -13,6 +13,10 @@ scorers and penalties (:func:`candidates`), as one stage of ``fit``:
   epochs; the best validation ROC AUC wins and trains on from there, so the
   winner's model is the one a fit of that scorer alone gives.
 
+With more than one thread, a worker that finds no fold fit left refits the
+candidate leading so far on all rows, kept if the last folds choose it
+(:class:`Speculation`).
+
 Both run their fits in worker threads while the calling thread waits
 (:func:`until_interrupted`), so a Ctrl-C stops the selection between fits
 (or epochs), keeps what was scored, and the best candidate scored so far
@@ -209,13 +213,76 @@ class CrossValidation(NamedTuple):
     """What :func:`cross_validate` measured: each candidate's held-out ROC
     AUC and soft AUC on each fold, of shape ``(n_folds, n_candidates)``
     (NaN where a fold fit did not run), the background compile that the
-    caller joins after the refit, and the ``KeyboardInterrupt`` that ended
-    the fold fits early (or None)."""
+    caller joins after the refit, the ``KeyboardInterrupt`` that ended
+    the fold fits early (or None), and the :class:`Speculation` (or None)."""
 
     scores: np.ndarray
     soft_scores: np.ndarray
     ahead: object
     interrupt: KeyboardInterrupt | None
+    speculation: "Speculation | None" = None
+
+
+class Speculation:
+    """A refit on all rows that a worker thread starts once no fold fit is
+    left for it to take, of the candidate leading at that moment (the best
+    mean over the folds scored so far): with 3 folds on 2 threads one
+    thread would otherwise wait for the other's last fold. If the finished
+    folds choose another candidate, the refit is abandoned at its next
+    objective evaluation (:class:`skpairauc._exact.FitAbandoned`); if they
+    choose it, the caller keeps it. The refit is the one the caller would
+    run, so the model does not depend on this. ``warnings`` holds the
+    refit's convergence warnings, for the caller to issue if it keeps it."""
+
+    def __init__(self, n_paths, stop):
+        self.lock = threading.Lock()
+        self.n_left = n_paths
+        self.stop = stop
+        self.index = self.result = None
+        self.wrong = False
+        self.warnings = []
+
+    def abandoned(self):
+        return self.wrong or self.stop.is_set()
+
+    def path_done(self, scores, soft_scores):
+        with self.lock:
+            self.n_left -= 1
+            if self.n_left == 0 and self.index is not None:
+                self.wrong = choose_scored(scores, soft_scores) != self.index
+
+    def run(self, scores, refit):
+        """Guess and refit (``refit(index, self)``), unless the fold fits
+        ended or stopped."""
+        with self.lock:
+            if self.stop.is_set() or self.n_left == 0:
+                return  # the caller refits now
+            self.index = self.guess(scores)
+            if self.index is None:
+                return
+        try:
+            self.result = refit(self.index, self)
+        except Exception:  # FitAbandoned, or an error the caller's refit meets again
+            self.result = None
+
+    @staticmethod
+    def guess(scores):
+        """The candidate of the best mean held-out score over the folds
+        scored so far (None if none is)."""
+        counts = (~np.isnan(scores)).sum(axis=0)
+        if not counts.any():
+            return None
+        means = np.where(counts > 0, np.nansum(scores, axis=0), -np.inf)
+        return int(np.argmax(means / np.maximum(counts, 1)))
+
+    def kept(self, chosen_index):
+        """The refit of ``chosen_index`` if this is it (its warnings issued
+        now), else None."""
+        if self.result is None or self.index != chosen_index or self.abandoned():
+            return None
+        for message in self.warnings:
+            warnings.warn(message, ConvergenceWarning)
+        return self.result
 
 
 def penalty_paths(grid):
@@ -282,14 +349,29 @@ def cross_validate(grid, inputs, settings, seed, train, policy, n_jobs):
     soft_scores = np.full_like(scores, np.nan)
     stop = threading.Event()
 
+    fits = [(path, k) for path in penalty_paths(grid) for k in range(len(fold_sets))]
+    speculation = None
+    if n_jobs > 1 and policy.solver == "lbfgs":
+        speculation = Speculation(len(fits), stop)
+
     def fold_path(path, k):
-        start = None
-        for i in path:
-            if stop.is_set():
-                return  # interrupted, or another fold fit failed
-            result = fold_score(i, k, start)
-            if fold_sets[k][2].solver == "lbfgs":
-                start = result.params
+        if path is None:  # the last task: no fold fit left to take
+            speculation.run(
+                scores,
+                lambda i, s: train(grid[i], inputs, policy, speculative=s),
+            )
+            return
+        try:
+            start = None
+            for i in path:
+                if stop.is_set():
+                    return  # interrupted, or another fold fit failed
+                result = fold_score(i, k, start)
+                if fold_sets[k][2].solver == "lbfgs":
+                    start = result.params
+        finally:
+            if speculation is not None:
+                speculation.path_done(scores, soft_scores)
 
     def fold_score(i, k, start):
         fit_rows, test_rows, fold_policy = fold_sets[k]
@@ -329,7 +411,8 @@ def cross_validate(grid, inputs, settings, seed, train, policy, n_jobs):
             print(f"{label}: {seconds:.3f} s, held-out ROC AUC {auc:.6f}{partial}")
         return result
 
-    fits = [(path, k) for path in penalty_paths(grid) for k in range(len(fold_sets))]
+    if speculation is not None:
+        fits.append((None, None))
     try:
         with warnings.catch_warnings():
             # A fold fit that stops early only scores a candidate.
@@ -340,7 +423,7 @@ def cross_validate(grid, inputs, settings, seed, train, policy, n_jobs):
     except BaseException:
         ahead.join()
         raise
-    return CrossValidation(scores, soft_scores, ahead, interrupt)
+    return CrossValidation(scores, soft_scores, ahead, interrupt, speculation)
 
 
 def select_on_validation(grid, inputs, policy, settings, seed, begin, n_jobs):
@@ -534,7 +617,11 @@ def select_and_train(grid, inputs, policy, settings, seed, begin, train, n_jobs,
                 f"Chose {_label(chosen)} (mean held-out {metric} of the "
                 f"{len(grid)} candidates: {means})"
             )
-        result = refit(chosen, inputs, policy, train, settings["verbose"])
+        result = None
+        if cv.speculation is not None and cv.interrupt is None:
+            result = cv.speculation.kept(best)
+        if result is None:
+            result = refit(chosen, inputs, policy, train, settings["verbose"])
     finally:
         cv.ahead.join()
     if cv.interrupt is not None:

@@ -99,6 +99,22 @@ def exact_programs_ahead(jobs, n_features, n_classes, settings, sparse=False):
 EXACT_FTOL_PER_TOL = 1e-1
 
 
+class FitAbandoned(Exception):
+    """Raised inside an exact fit once ``settings["abandon"]()`` is true: a
+    speculative refit that is no longer wanted (see
+    :func:`skpairauc._capacity.cross_validate`)."""
+
+
+def _warn(settings, message):
+    """A ``ConvergenceWarning`` now, or kept in ``settings["deferred_warnings"]``
+    (a list) for the caller to issue if it keeps the fit."""
+    deferred = settings.get("deferred_warnings")
+    if deferred is None:
+        warnings.warn(message, ConvergenceWarning)
+    else:
+        deferred.append(message)
+
+
 def train_exact(prepared, inputs, policy, settings, warm_start=False):
     """Minimise the exact all-pairs objective with a small L-BFGS on the
     host, each value and gradient from one compiled program, or from the
@@ -144,7 +160,11 @@ def train_exact(prepared, inputs, policy, settings, warm_start=False):
         else:
             objective = _CompiledObjective(params, layout, fit_settings, reg)
 
+        abandon = settings.get("abandon")
+
         def value_and_grad(theta):
+            if abandon is not None and abandon():
+                raise FitAbandoned
             value, grad = objective(theta)
             if not np.all(np.isfinite(grad)):
                 value = np.inf
@@ -185,26 +205,26 @@ def train_exact(prepared, inputs, policy, settings, warm_start=False):
     if result.status == "max_iter":
         # As MLPClassifier does, whatever the last iterations gained.
         recent, window = _recent_decrease(curve)
-        warnings.warn(
+        _warn(
+            settings,
             f"L-BFGS reached max_iter={max_iter} before converging: over its last "
             f"{window} iterations the objective fell by {recent:.2%} of its "
             "whole decrease; increase max_iter or tol.",
-            ConvergenceWarning,
         )
     elif result.status == "non-finite":
-        warnings.warn(
+        _warn(
+            settings,
             "L-BFGS stopped before converging because the objective or its "
             f"gradient became non-finite along the search direction of iteration "
             f"{n_iter + 1}; the model keeps the best weights found (objective "
             f"{curve[-1]:.6g} after {n_iter} iterations, from {start:.6g}).",
-            ConvergenceWarning,
         )
     elif result.status == "line search" and not _stalled_at_round_off(curve):
-        warnings.warn(
+        _warn(
+            settings,
             "L-BFGS stopped before converging: its line search found no "
             f"decrease (objective {curve[-1]:.6g} after {n_iter} iterations, "
             f"from {start:.6g}).",
-            ConvergenceWarning,
         )
     # The compiled objective's weights are float32; the host's float64.
     final = unflatten(

@@ -68,15 +68,28 @@ class CandidateFits:
         return params, rng, is_fitted, {**self.settings, "alpha": candidate.alpha}
 
     def train(
-        self, candidate, inputs, policy, warm_start=False, start=None, ftol_per_tol=None
+        self,
+        candidate,
+        inputs,
+        policy,
+        warm_start=False,
+        start=None,
+        ftol_per_tol=None,
+        speculative=None,
     ):
         """Train ``candidate`` from :meth:`begin`'s start; an L-BFGS fit
         stops at ``ftol_per_tol`` when given (see
-        :data:`skpairauc._exact.EXACT_FTOL_PER_TOL`). Returns a
+        :data:`skpairauc._exact.EXACT_FTOL_PER_TOL`). A ``speculative`` fit
+        (an object with ``abandoned()`` and a ``warnings`` list) ends with
+        :class:`skpairauc._exact.FitAbandoned` once ``abandoned()`` is true
+        and keeps its convergence warnings in the list. Returns a
         :class:`~skpairauc._prepare.SolverResult`."""
         params, rng, is_fitted, settings = self.begin(
             candidate, inputs, warm_start, start
         )
         if ftol_per_tol is not None:
             settings["ftol_per_tol"] = ftol_per_tol
+        if speculative is not None:
+            settings["abandon"] = speculative.abandoned
+            settings["deferred_warnings"] = speculative.warnings
         return train(params, inputs, policy, settings, self.seed, rng, is_fitted)

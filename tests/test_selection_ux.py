@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 
 from skpairauc import PairwiseAUCClassifier, _stochastic, _training
 
@@ -376,3 +377,82 @@ def test_ctrl_c_before_any_large_data_score_leaves_the_estimator_as_it_was(
             clf.fit(X, y)
     assert clf.__dict__ == before
     assert _no_selection_threads()
+
+
+# ------------------------------------------------- the speculative refit
+def _speculation_spy(monkeypatch, guess):
+    """Make the idle worker's guess ``guess(scores)`` and record each
+    speculation's guess and whether its refit came back."""
+    from skpairauc import _capacity
+
+    real_run, seen = _capacity.Speculation.run, []
+
+    def run(self, scores, refit):
+        raised = []
+
+        def recorded(index, speculation):
+            try:
+                return refit(index, speculation)
+            except BaseException as error:
+                raised.append(type(error).__name__)
+                raise
+
+        real_run(self, scores, recorded)
+        seen.append((self.index, self.result is not None, raised))
+
+    monkeypatch.setattr(_capacity.Speculation, "guess", staticmethod(guess))
+    monkeypatch.setattr(_capacity.Speculation, "run", run)
+    return seen
+
+
+@pytest.mark.parametrize("right", [True, False])
+def test_a_refit_started_while_the_last_folds_run_is_kept_only_if_chosen(
+    data, monkeypatch, right
+):
+    # With 2 threads the worker that finds no fold fit left refits the
+    # candidate leading so far. Kept when the folds choose it; abandoned at
+    # its first objective evaluation when they choose another. Either way
+    # the model is the one-thread fit's.
+    X, y = data
+    one = PairwiseAUCClassifier(random_state=0, n_jobs=1).fit(X, y)
+    chosen = GRID.index((one.hidden_layer_sizes_, one.alpha_))
+    guessed = chosen if right else (chosen + 1) % N_CANDIDATES
+    seen = _speculation_spy(monkeypatch, lambda scores: guessed)
+    refits = []
+
+    def on_fit(candidate, nth, is_fold):
+        if candidate == GRID[3] and nth == N_FOLDS:
+            time.sleep(0.3)  # the last fold fit: the other worker speculates
+        if not is_fold:
+            refits.append(candidate)
+            if candidate != GRID[chosen]:
+                time.sleep(0.6)  # the last folds end before it evaluates
+
+    _patch_train(monkeypatch, len(y), on_fit)
+    two = PairwiseAUCClassifier(random_state=0, n_jobs=2).fit(X, y)
+    assert seen == [(guessed, right, [] if right else ["FitAbandoned"])]
+    assert refits == ([GRID[chosen]] if right else [GRID[guessed], GRID[chosen]])
+    np.testing.assert_array_equal(one.capacity_fold_scores_, two.capacity_fold_scores_)
+    np.testing.assert_array_equal(one.decision_function(X), two.decision_function(X))
+    assert _no_selection_threads()
+
+
+def test_a_kept_speculative_refit_warns_as_a_refit_does(data, monkeypatch):
+    # Its convergence warnings wait in a list (the fold fits' are silenced
+    # meanwhile) and are issued when the refit is kept, not before.
+    X, y = data
+    seen = _speculation_spy(monkeypatch, lambda scores: 3)  # the MLP, alpha 1
+    _patch_train(
+        monkeypatch,
+        len(y),
+        lambda candidate, nth, is_fold: (
+            time.sleep(0.3) if candidate == GRID[3] and nth == N_FOLDS else None
+        ),
+    )
+    monkeypatch.setattr("skpairauc._capacity.choose_scored", lambda *scores: 3)
+    clf = PairwiseAUCClassifier(random_state=0, n_jobs=2, max_iter=7)
+    with pytest.warns(ConvergenceWarning, match="max_iter=7 ") as caught:
+        clf.fit(X, y)
+    assert seen == [(3, True, [])]
+    assert [w.category for w in caught].count(ConvergenceWarning) == 1
+    assert (clf.hidden_layer_sizes_, clf.alpha_) == GRID[3] and clf.n_iter_ == 7
