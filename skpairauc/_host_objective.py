@@ -170,6 +170,15 @@ class HostObjective:
         # Outputs, upstream gradients and the activation's derivatives.
         derivatives = [None] * n_hidden if activation == "identity" else buffers()
         self._layer_buffers = (buffers(), buffers(), derivatives)
+        # A dense first layer multiplies the rows with a column of ones
+        # appended: its intercept is then part of the product (no pass over
+        # rows x width to add it) and its gradient part of the transposed
+        # product (no sum over the rows).
+        self._augmented = None
+        if n_hidden and not issparse(self.rows):
+            self._augmented = np.empty((n_rows, self.rows.shape[1] + 1), self.dtype)
+            self._augmented[:, :-1] = self.rows
+            self._augmented[:, -1] = 1.0
         self._score_grad = np.zeros((shapes[n_hidden][1], n_rows), self.dtype)
         self._ones = np.ones(n_rows, self.dtype)
         self._buffers = None
@@ -201,11 +210,14 @@ class HostObjective:
         hidden, upstreams, derivatives = self._layer_buffers
         outputs = [self.rows]  # the input of each layer
         for W, b, z, derivative in zip(coefs, intercepts, hidden, derivatives):
-            if issparse(outputs[-1]):
+            if len(outputs) == 1 and self._augmented is not None:
+                np.matmul(self._augmented, np.vstack([W, b]), out=z)
+            elif issparse(outputs[-1]):
                 z[...] = outputs[-1] @ W
+                z += b
             else:
                 np.matmul(outputs[-1], W, out=z)
-            z += b
+                z += b
             _activate(self.activation, z, derivative)
             outputs.append(z)
         scores = outputs[-1] @ coefs[-1]
@@ -245,8 +257,12 @@ class HostObjective:
                     upstream *= derivative
         for layer in reversed(range(len(intercepts))):
             upstream = upstreams[layer]
-            coef_grads[layer] = outputs[layer].T @ upstream
-            intercept_grads[layer] = self._ones @ upstream
+            if layer == 0 and self._augmented is not None:
+                both = self._augmented.T @ upstream
+                coef_grads[layer], intercept_grads[layer] = both[:-1], both[-1]
+            else:
+                coef_grads[layer] = outputs[layer].T @ upstream
+                intercept_grads[layer] = self._ones @ upstream
             W = coefs[layer]
             if columns is not None:
                 coef_grads[layer] *= columns
