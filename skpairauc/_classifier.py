@@ -26,7 +26,7 @@ from ._optimizers import EXACT_SOLVERS, OPTIMIZERS
 from ._policy import resolve_policy
 from ._scorers import ACTIVATIONS, score_rows
 from ._stream import StreamingMixin
-from ._threads import effective_n_jobs, one_blas_thread
+from ._threads import fit_workers, one_blas_thread
 from ._threshold import THRESHOLD_STRATEGIES, fit_decision
 from ._validation import (
     validate_fit_inputs,
@@ -176,8 +176,9 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
         ``hidden_layer_sizes="auto"``. None uses the cores available to the
         process, as :class:`~sklearn.ensemble.HistGradientBoostingClassifier`'s
         threads do; inside a joblib worker (``GridSearchCV(n_jobs=k)``) that
-        is the worker's share of the cores. ``-1`` means all cores, as in
-        joblib.
+        is the worker's share of the cores. On small data (rows times
+        features plus 64 under 100,000) None means one thread, which is
+        faster there. ``-1`` means all cores, as in joblib.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, batch sampling, dropout and the validation
         split. An int gives bit-identical models on a given machine.
@@ -491,7 +492,7 @@ class PairwiseAUCClassifier(StreamingMixin, ClassifierMixin, BaseEstimator):
 
         fits = _training.CandidateFits(settings, seed, self.activation, self.__dict__)
         # Verbose fits print in order, from one thread.
-        n_jobs = 1 if self.verbose else effective_n_jobs(self.n_jobs)
+        n_jobs = 1 if self.verbose else fit_workers(self.n_jobs, *inputs.X.shape)
         with one_blas_thread():
             selection = select_and_train(
                 grid,

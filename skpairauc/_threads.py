@@ -36,6 +36,23 @@ def effective_n_jobs(n_jobs):
     return joblib.effective_n_jobs(n_jobs)
 
 
+# With n_jobs=None, a fit whose rows x (features + 64) is below this runs its
+# fold fits on one thread: each evaluation's NumPy work is then too short to
+# repay the threads' contention for the GIL (make_classification, 5-10%
+# positives, two cores: 500 x 20 took 1.42 times as long on two threads, 1,000
+# x 20 1.15, 2,000 x 10 0.84, 1,000 x 100 0.79; benchmarks/README.md).
+THREADS_MIN_CELLS = 100_000
+
+
+def fit_workers(n_jobs, n_rows, n_features):
+    """The workers of a fit's parallel sections: :func:`effective_n_jobs`,
+    or one for ``n_jobs=None`` on data too small to gain from threads
+    (``THREADS_MIN_CELLS``, the first hidden layer's 64 units counted)."""
+    if n_jobs is None and n_rows * (n_features + 64) < THREADS_MIN_CELLS:
+        return 1
+    return effective_n_jobs(n_jobs)
+
+
 def parallel_map(function, arguments, n_jobs):
     """``[function(*args) for args in arguments]`` on ``n_jobs`` threads: the
     calls share the training data and the compiled programs, which processes

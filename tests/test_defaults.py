@@ -514,3 +514,15 @@ def test_stochastic_solvers_learn_a_small_table(hidden, solver):
         return np.mean(aucs)
 
     assert mean_auc(solver=solver) >= mean_auc(solver="lbfgs") - 0.01
+
+
+def test_n_jobs_none_runs_small_fits_on_one_thread():
+    # Threads repay their contention for the GIL only from some size on;
+    # an explicit n_jobs is always honoured.
+    from skpairauc._threads import THREADS_MIN_CELLS, available_cores, fit_workers
+
+    assert fit_workers(None, 500, 20) == 1
+    assert 500 * (20 + 64) < THREADS_MIN_CELLS <= 2000 * (10 + 64)
+    assert fit_workers(None, 2000, 10) == available_cores()
+    assert fit_workers(2, 500, 20) == 2
+    assert fit_workers(1, 10**6, 100) == 1
