@@ -15,7 +15,7 @@ scorers and penalties (:func:`candidates`), as one stage of ``fit``:
 
 With more than one thread, a worker that finds no fold fit left refits the
 candidate leading so far on all rows, kept if the last folds choose it
-(:class:`Speculation`).
+(:class:`skpairauc._speculation.Speculation`).
 
 Both run their fits in worker threads while the calling thread waits
 (:func:`until_interrupted`), so a Ctrl-C stops the selection between fits
@@ -39,6 +39,7 @@ from sklearn.model_selection import StratifiedKFold
 from ._monitor import scores_auc, soft_auc
 from ._policy import AUTO_EXACT_MAX_PAIRS, n_pairs, resolve_policy
 from ._scorers import score_rows
+from ._speculation import Speculation
 from ._threads import Background, parallel_map
 
 # The scorer grid of "auto": a linear scorer and an MLP with one hidden layer.
@@ -223,68 +224,6 @@ class CrossValidation(NamedTuple):
     speculation: "Speculation | None" = None
 
 
-class Speculation:
-    """A refit on all rows that a worker thread starts once no fold fit is
-    left for it to take, of the candidate leading at that moment (the best
-    mean over the folds scored so far): with 3 folds on 2 threads one
-    thread would otherwise wait for the other's last fold. If the finished
-    folds choose another candidate, the refit is abandoned at its next
-    objective evaluation (:class:`skpairauc._exact.FitAbandoned`); if they
-    choose it, the caller keeps it. The refit is the one the caller would
-    run, so the model does not depend on this. ``warnings`` holds the
-    refit's convergence warnings, for the caller to issue if it keeps it."""
-
-    def __init__(self, n_paths, stop):
-        self.lock = threading.Lock()
-        self.n_left = n_paths
-        self.stop = stop
-        self.index = self.result = None
-        self.wrong = False
-        self.warnings = []
-
-    def abandoned(self):
-        return self.wrong or self.stop.is_set()
-
-    def path_done(self, scores, soft_scores):
-        with self.lock:
-            self.n_left -= 1
-            if self.n_left == 0 and self.index is not None:
-                self.wrong = choose_scored(scores, soft_scores) != self.index
-
-    def run(self, scores, refit):
-        """Guess and refit (``refit(index, self)``), unless the fold fits
-        ended or stopped."""
-        with self.lock:
-            if self.stop.is_set() or self.n_left == 0:
-                return  # the caller refits now
-            self.index = self.guess(scores)
-            if self.index is None:
-                return
-        try:
-            self.result = refit(self.index, self)
-        except Exception:  # FitAbandoned, or an error the caller's refit meets again
-            self.result = None
-
-    @staticmethod
-    def guess(scores):
-        """The candidate of the best mean held-out score over the folds
-        scored so far (None if none is)."""
-        counts = (~np.isnan(scores)).sum(axis=0)
-        if not counts.any():
-            return None
-        means = np.where(counts > 0, np.nansum(scores, axis=0), -np.inf)
-        return int(np.argmax(means / np.maximum(counts, 1)))
-
-    def kept(self, chosen_index):
-        """The refit of ``chosen_index`` if this is it (its warnings issued
-        now), else None."""
-        if self.result is None or self.index != chosen_index or self.abandoned():
-            return None
-        for message in self.warnings:
-            warnings.warn(message, ConvergenceWarning)
-        return self.result
-
-
 def penalty_paths(grid):
     """The indices of ``grid``'s candidates, one list per scorer, each in
     order of decreasing penalty: on a fold, each L-BFGS fit of a path starts
@@ -352,7 +291,7 @@ def cross_validate(grid, inputs, settings, seed, train, policy, n_jobs):
     fits = [(path, k) for path in penalty_paths(grid) for k in range(len(fold_sets))]
     speculation = None
     if n_jobs > 1 and policy.solver == "lbfgs":
-        speculation = Speculation(len(fits), stop)
+        speculation = Speculation(len(fits), stop, choose_scored)
 
     def fold_path(path, k):
         if path is None:  # the last task: no fold fit left to take

@@ -38,9 +38,7 @@ def effective_n_jobs(n_jobs):
 
 # With n_jobs=None, a fit whose rows x (features + 64) is below this runs its
 # fold fits on one thread: each evaluation's NumPy work is then too short to
-# repay the threads' contention for the GIL (make_classification, 5-10%
-# positives, two cores: 500 x 20 took 1.42 times as long on two threads, 1,000
-# x 20 1.15, 2,000 x 10 0.84, 1,000 x 100 0.79; benchmarks/README.md).
+# repay the threads' contention for the GIL (see benchmarks/README.md).
 THREADS_MIN_CELLS = 100_000
 
 
