@@ -221,7 +221,7 @@ class CrossValidation(NamedTuple):
     soft_scores: np.ndarray
     ahead: object
     interrupt: KeyboardInterrupt | None
-    speculation: "Speculation | None" = None
+    speculation: Speculation | None = None
 
 
 def penalty_paths(grid):
